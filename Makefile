@@ -1,0 +1,47 @@
+# newswire developer tasks. `make run` and `make test` are the two commands of the README.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup run test lint typecheck format schema bench bench-smoke clean
+
+$(BIN)/newswire: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/newswire
+
+run: setup
+	NEWSWIRE_ALLOW_PRIVATE_NETWORKS=$${NEWSWIRE_ALLOW_PRIVATE_NETWORKS:-false} \
+	$(BIN)/newswire run --feeds $${FEEDS:-examples/feeds.opml}
+
+test: setup
+	bash scripts/ensure-redis.sh
+	$(BIN)/ruff check service workers tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check service workers tests bench
+	$(BIN)/ruff format --check service workers tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format service workers tests bench
+	$(BIN)/ruff check --fix service workers tests bench
+
+schema: setup
+	$(BIN)/python -m service.schema
+
+bench: setup
+	$(BIN)/python -m bench.all
+
+bench-smoke: setup
+	$(BIN)/python -m bench.all --smoke
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

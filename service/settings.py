@@ -1,0 +1,225 @@
+"""All of newswire's configuration, read from ``NEWSWIRE_*`` environment variables.
+
+Settings are built once at an entry point (CLI command, Celery app) and passed down;
+pure functions never read them. ``docs/operations.md`` lists every field below and is
+regenerated from this model (``python -m service.settings_doc``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Settings(BaseSettings):
+    """newswire settings. Every field is read from ``NEWSWIRE_<FIELD_NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSWIRE_", extra="ignore", frozen=True, env_file=None
+    )
+
+    # --- Redis and streams -------------------------------------------------------------
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:port/db). Unset: `newswire run` starts an "
+        "embedded real Redis (Valkey) server; other commands then use redis://127.0.0.1:6379/0.",
+    )
+    key_prefix: str = Field(
+        default="newswire",
+        description="Prefix of every Redis key and stream (`<prefix>:articles`, `<prefix>:dead`).",
+    )
+    stream_maxlen: int = Field(
+        default=1_000_000, ge=1000,
+        description="Approximate maximum length of the article stream (XADD MAXLEN ~).",
+    )
+    dead_stream_maxlen: int = Field(
+        default=100_000, ge=100,
+        description="Approximate maximum length of the dead-letter stream (XADD MAXLEN ~).",
+    )
+    dedup_ttl_days: float = Field(
+        default=30.0, gt=0,
+        description="How long the last published content hash of an article is remembered; "
+        "a redelivery after that would publish again as `article.created`.",
+    )
+    data_dir: str = Field(
+        default=".newswire",
+        description="Data directory of the embedded Redis server (AOF files) for `newswire run`.",
+    )
+
+    # --- HTTP fetching -----------------------------------------------------------------
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Allow fetching from private, loopback, link-local and other non-public "
+        "addresses. Off by default; tests and local demos turn it on.",
+    )
+    allowed_networks: Annotated[list[IPNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated CIDR list of otherwise refused networks that may be "
+        "fetched from, e.g. `127.0.0.0/8,10.1.0.0/16` (plain text, not JSON).",
+    )
+    user_agent: str = Field(
+        default="newswire/0.1 (+https://github.com/newswire/newswire)",
+        description="User-Agent header sent with every request.",
+    )
+    contact_url: str | None = Field(
+        default=None,
+        description="Contact URL appended to the User-Agent, so publishers can reach the operator.",
+    )
+    fetch_timeout: float = Field(
+        default=20.0, gt=0,
+        description="Total deadline in seconds for one HTTP request, redirects and body included.",
+    )
+    connect_timeout: float = Field(
+        default=5.0, gt=0, description="Deadline in seconds for one TCP/TLS connect."
+    )
+    max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed at most.")
+    max_page_bytes: int = Field(
+        default=5_000_000, ge=10_000,
+        description="Largest article page accepted, in bytes, on the wire and after decompression.",
+    )
+    max_feed_bytes: int = Field(
+        default=10_000_000, ge=10_000,
+        description="Largest feed accepted, in bytes, on the wire and after decompression.",
+    )
+
+    # --- Extraction --------------------------------------------------------------------
+    max_html_depth: int = Field(
+        default=200, ge=20,
+        description="Pages whose element nesting is deeper than this are refused (`parse_error`).",
+    )
+    min_text_chars: int = Field(
+        default=200, ge=0,
+        description="Extracted body shorter than this (and no usable feed content) is "
+        "dead-lettered as `extraction_empty`.",
+    )
+
+    # --- Poller ------------------------------------------------------------------------
+    poll_interval_min: float = Field(
+        default=60.0, gt=0, description="Shortest interval between two polls of one feed (s)."
+    )
+    poll_interval_max: float = Field(
+        default=3600.0, gt=0, description="Longest interval between two polls of one feed (s)."
+    )
+    poll_interval_default: float = Field(
+        default=300.0, gt=0, description="Interval of a feed with no history yet (s)."
+    )
+    poll_concurrency: int = Field(
+        default=100, ge=1, description="Feeds fetched at once by one poller process."
+    )
+    poll_per_host: int = Field(
+        default=2, ge=1, description="Feeds of one host fetched at once by one poller process."
+    )
+    poll_lease: float = Field(
+        default=120.0, gt=0,
+        description="Seconds a claimed feed stays reserved for the poller that claimed it; "
+        "a poller that dies releases its feeds after this long.",
+    )
+    poll_tick: float = Field(
+        default=1.0, gt=0, description="Seconds between two scheduling ticks of the poller."
+    )
+    max_items_per_poll: int = Field(
+        default=200, ge=1, description="Entries of one feed document considered per poll."
+    )
+    seen_per_feed: int = Field(
+        default=2000, ge=10,
+        description="Entry ids remembered per feed (bounded seen-set); must exceed the feed's size.",
+    )
+    feed_failure_threshold: int = Field(
+        default=5, ge=1,
+        description="Consecutive transient failures after which a `feed.failed` entry is written.",
+    )
+    republish_updated: bool = Field(
+        default=True,
+        description="Re-fetch an entry whose feed content changed, publishing `article.updated` "
+        "when the article text changed.",
+    )
+
+    # --- Workers -----------------------------------------------------------------------
+    task_soft_time_limit: float = Field(
+        default=60.0, gt=0, description="Soft time limit of one article task (s)."
+    )
+    task_time_limit: float = Field(
+        default=90.0, gt=0,
+        description="Hard time limit of one article task (s); the process is killed after it.",
+    )
+    visibility_timeout: float | None = Field(
+        default=None,
+        description="Seconds after which a task taken by a worker that died is redelivered. "
+        "Unset: task_time_limit + 30 (see docs/operations.md for the trade-off).",
+    )
+    task_max_retries: int = Field(
+        default=4, ge=0, description="Retries of a transiently failing article task."
+    )
+    retry_backoff: float = Field(
+        default=5.0, gt=0, description="Base of the exponential retry back-off (s), with jitter."
+    )
+    max_deliveries: int = Field(
+        default=3, ge=1,
+        description="Deliveries of one task whose worker died (e.g. a poison page) before it "
+        "is dead-lettered instead of run again.",
+    )
+    worker_concurrency: int | None = Field(
+        default=None, ge=1, description="Worker processes per `newswire worker`; unset: CPU count."
+    )
+    worker_max_tasks_per_child: int = Field(
+        default=1000, ge=1, description="Tasks a worker process runs before it is replaced."
+    )
+    worker_max_memory_per_child_kb: int = Field(
+        default=400_000, ge=10_000,
+        description="Resident memory (KiB) after which a worker process is replaced.",
+    )
+
+    # --- Observability -----------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest log level written."
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="`json` (one object a line), `console` (readable), or `auto`: console on "
+        "a terminal, JSON otherwise.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        description="Port of the HTTP endpoint serving /metrics, /livez and /readyz; unset: off.",
+    )
+    metrics_host: str = Field(
+        default="0.0.0.0",  # noqa: S104 - containers must expose it
+        description="Address the metrics/health endpoint listens on.",
+    )
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @cached_property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or "redis://127.0.0.1:6379/0"
+
+    @cached_property
+    def effective_visibility_timeout(self) -> float:
+        if self.visibility_timeout is not None:
+            return self.visibility_timeout
+        return self.task_time_limit + 30.0
+
+    @cached_property
+    def full_user_agent(self) -> str:
+        if self.contact_url:
+            return f"{self.user_agent} {self.contact_url}".strip()
+        return self.user_agent
+
+    @cached_property
+    def articles_stream(self) -> str:
+        return f"{self.key_prefix}:articles"
+
+    @cached_property
+    def dead_stream(self) -> str:
+        return f"{self.key_prefix}:dead"

@@ -1,0 +1,1 @@
+"""Celery workers of newswire: thin tasks around the pure pipeline."""
