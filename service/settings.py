@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     # --- Extraction --------------------------------------------------------------------
     max_html_depth: int = Field(
         default=200, ge=20,
-        description="Pages whose element nesting is deeper than this are refused (`parse_error`).",
+        description="Pages whose element nesting is deeper than this are refused (`hostile_content`).",
     )
     min_text_chars: int = Field(
         default=200, ge=0,
