@@ -1,0 +1,64 @@
+"""Session-wide fixtures: a real redis-server on a free port, a local HTTP origin, settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from service.embedded_redis import EmbeddedRedis
+from service.settings import Settings
+from tests.support.origin import Origin
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def corpus_dir(kind: str) -> Path:
+    """``../shared/corpus/<kind>``; fails loudly (never skips) when the corpus is missing."""
+    path = Path(os.environ.get("NEWSWIRE_CORPUS", CORPUS)) / kind
+    if not path.is_dir():
+        pytest.fail(f"corpus not found at {path}: clone the repo beside shared/ or set "
+                    "NEWSWIRE_CORPUS")
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), appendonly=False)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def origin() -> Iterator[Origin]:
+    with Origin() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(redis_server: EmbeddedRedis) -> Settings:
+    """Settings for tests: the session's Redis, loopback allowed (opt-in), short limits."""
+    return Settings(
+        redis_url=redis_server.url,
+        allowed_networks="127.0.0.0/8",  # type: ignore[arg-type]
+        fetch_timeout=5.0,
+        connect_timeout=2.0,
+        retry_backoff=0.2,
+        poll_interval_min=1.0,
+        poll_interval_default=2.0,
+        poll_tick=0.2,
+        poll_lease=10.0,
+        min_text_chars=50,
+    )
