@@ -1,0 +1,38 @@
+"""What the CLI commands share: settings, the Redis client, error printing."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import redis
+
+from service.settings import Settings
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise click.ClickException(f"invalid NEWSWIRE_* setting: {exc}") from exc
+
+
+def connect(settings: Settings) -> redis.Redis:
+    client = redis.Redis.from_url(settings.effective_redis_url, decode_responses=True,
+                                  socket_connect_timeout=5, socket_timeout=30)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise click.ClickException(
+            f"cannot reach Redis at {settings.effective_redis_url}: {exc} "
+            "(set NEWSWIRE_REDIS_URL, or use `newswire run` for an embedded server)"
+        ) from exc
+    return client
+
+
+def warn(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,76 @@
+"""``newswire poller`` and ``newswire worker``: the two long-running roles, in the foreground.
+
+Both stop gracefully on SIGTERM/SIGINT and reconnect by themselves when Redis goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from service.cli.common import load_settings
+from service.fetching import AsyncFetcher
+from service.logs import configure_logging
+from service.poller import Poller
+from service.queue import ARTICLE_QUEUE, Enqueuer
+from service.registry import Registry
+from service.settings import Settings
+from service.streams import Streams
+
+
+def redis_client(settings: Settings) -> redis.Redis:
+    """A client that retries briefly on connection errors (longer outages: callers back off)."""
+    return redis.Redis.from_url(
+        settings.effective_redis_url, decode_responses=True, socket_connect_timeout=5,
+        socket_timeout=15, health_check_interval=10,
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=3),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+    )
+
+
+async def run_poller(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    client = redis_client(settings)
+    enqueuer = Enqueuer(settings)
+    async with AsyncFetcher(settings) as fetcher:
+        poller = Poller(settings, Registry(client, settings), Streams(client, settings),
+                        fetcher, enqueuer.enqueue)
+        await poller.run(stop)
+    enqueuer.close()
+    client.close()
+
+
+@click.command()
+def poller() -> None:
+    """Poll the registered feeds and enqueue their new entries (runs until SIGTERM)."""
+    settings = load_settings()
+    configure_logging(settings, process="poller")
+    asyncio.run(run_poller(settings))
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.option("--concurrency", "-c", type=int, default=None,
+              help="Worker processes (default NEWSWIRE_WORKER_CONCURRENCY or CPU count).")
+@click.option("--pool", default="prefork", show_default=True,
+              type=click.Choice(["prefork", "solo", "threads"]))
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(concurrency: int | None, pool: str, celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker: fetch, extract, structure, publish (runs until SIGTERM).
+
+    Extra arguments are passed to `celery worker`.
+    """
+    from workers.main import app, settings
+
+    argv = ["worker", "--loglevel", settings.log_level, "-Q", ARTICLE_QUEUE, "--pool", pool,
+            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    if concurrency or settings.worker_concurrency:
+        argv += ["--concurrency", str(concurrency or settings.worker_concurrency)]
+    app.worker_main([*argv, *celery_args])

@@ -1,0 +1,18 @@
+"""The per-article pipeline: fetch safely, extract, structure. Shared by workers and the CLI."""
+
+from __future__ import annotations
+
+from service.extraction import extract_article
+from service.fetching import Fetcher
+from service.models import Article, FeedEntry
+from service.settings import Settings
+
+
+def fetch_and_extract(
+    fetcher: Fetcher, url: str, entry: FeedEntry | None, settings: Settings
+) -> Article:
+    """One URL in, one Article out; raises only service.errors classes."""
+    page = fetcher.fetch(url, kind="page")
+    return extract_article(
+        page, entry, min_text_chars=settings.min_text_chars, max_depth=settings.max_html_depth
+    )

@@ -1,0 +1,58 @@
+"""PURE: when to poll a feed next, learned from its publishing rate and the server's hints."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+MAX_RETRY_AFTER = 86_400.0
+
+
+@dataclass(frozen=True)
+class Bounds:
+    minimum: float
+    maximum: float
+    default: float
+
+    def clamp(self, value: float) -> float:
+        return max(self.minimum, min(self.maximum, value))
+
+
+def learned_interval(
+    previous: float, bounds: Bounds, *, new_entries: int, published: Sequence[datetime]
+) -> float:
+    """Half the median gap between the newest dated entries (so a feed that publishes every
+    20 minutes is polled every 10); without dates, shorten after news and lengthen after
+    none."""
+    dates = sorted({d.timestamp() for d in published}, reverse=True)[:20]
+    if len(dates) >= 3:
+        gaps = [a - b for a, b in zip(dates, dates[1:], strict=False) if a > b]
+        if gaps:
+            return bounds.clamp(statistics.median(gaps) / 2)
+    previous = previous or bounds.default
+    factor = 0.7 if new_entries else 1.3
+    return bounds.clamp(previous * factor)
+
+
+def honour_hints(interval: float, bounds: Bounds, *, hints: Sequence[float | None]) -> float:
+    """Never poll more often than ``ttl``/``sy:updatePeriod``/``Cache-Control`` ask,
+    but never less often than the configured maximum."""
+    wanted = max([interval, *(h for h in hints if h)])
+    return min(wanted, bounds.maximum)
+
+
+def error_backoff(
+    bounds: Bounds, consecutive_errors: int, *, retry_after: float | None,
+    rng: random.Random | None = None,
+) -> float:
+    """Exponential back-off (default interval × 2^(n-1), capped, ±10 % jitter);
+    ``Retry-After`` is honoured when longer (up to a day)."""
+    base = min(bounds.maximum, bounds.default * 2 ** max(0, consecutive_errors - 1))
+    jitter = (rng or random).uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
+    delay = max(bounds.minimum, base * jitter)
+    if retry_after:
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+    return delay

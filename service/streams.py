@@ -1,0 +1,137 @@
+"""I/O: the output streams. Idempotent publish, dead letters, consumer-group helpers.
+
+Stream entries are flat string fields (see docs/contract.md):
+``newswire:articles``: type, id, schema_version, content_hash, data (Article JSON).
+``newswire:dead``: type, url, feed_url, reason, detail, attempts, failed_at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+import redis
+
+from service.models import SCHEMA_VERSION, Article, DeadLetter
+from service.settings import Settings
+
+# One atomic step: compare the article's last published content hash, XADD when it differs,
+# remember the new hash. A redelivered or retried task therefore never publishes the same
+# (id, content_hash) twice, whatever happened between its runs.
+_PUBLISH = """
+local prev = redis.call('GET', KEYS[2])
+if prev == ARGV[1] then return {0, '', ''} end
+local kind = 'article.created'
+if prev then kind = 'article.updated' end
+local entry = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
+  'type', kind, 'id', ARGV[4], 'schema_version', ARGV[5], 'content_hash', ARGV[1],
+  'data', ARGV[6])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
+return {1, kind, entry}
+"""
+
+# Dead letters are idempotent too: one entry per (item, reason, attempt-count) within a day.
+_DEAD = """
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', 86400) == false then return '' end
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
+"""
+
+PublishOutcome = Literal["article.created", "article.updated", "duplicate"]
+
+
+@dataclass(frozen=True)
+class Published:
+    outcome: PublishOutcome
+    entry_id: str | None
+
+
+def article_json(article: Article) -> bytes:
+    """The ``data`` field: the Article as compact JSON (RFC 3339 UTC datetimes)."""
+    return orjson.dumps(article.model_dump(mode="json"))
+
+
+class Streams:
+    """The article and dead-letter streams of one key prefix."""
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self._publish = client.register_script(_PUBLISH)
+        self._dead = client.register_script(_DEAD)
+
+    def published_key(self, article_id: str) -> str:
+        return f"{self.settings.key_prefix}:published:{article_id}"
+
+    def publish(self, article: Article) -> Published:
+        ttl = int(self.settings.dedup_ttl_days * 86400)
+        result: list[Any] = self._publish(
+            keys=[self.settings.articles_stream, self.published_key(article.id)],
+            args=[article.content_hash, self.settings.stream_maxlen, ttl, article.id,
+                  SCHEMA_VERSION, article_json(article)],
+        )
+        if int(result[0]) == 0:
+            return Published("duplicate", None)
+        return Published(_text(result[1]), _text(result[2]))  # type: ignore[arg-type]
+
+    def dead_letter(self, letter: DeadLetter) -> str | None:
+        """Write one dead-letter entry (idempotent for a redelivered task); its stream id."""
+        fields = letter.to_fields()
+        mark = f"{self.settings.key_prefix}:deadmark:" + _mark(letter)
+        flat: list[str] = []
+        for name, value in fields.items():
+            flat += [name, value]
+        entry = self._dead(
+            keys=[self.settings.dead_stream, mark, f"{self.settings.key_prefix}:dead:counts"],
+            args=[self.settings.dead_stream_maxlen, letter.reason, *flat],
+        )
+        return _text(entry) or None
+
+
+def _mark(letter: DeadLetter) -> str:
+    from service.hashing import short_hash
+
+    return short_hash(f"{letter.type}\x1f{letter.url}\x1f{letter.reason}\x1f{letter.attempts}")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value)
+
+
+# --- consumer-group helpers (used by `newswire tail --group` and documented for consumers) -----
+
+
+def ensure_group(client: redis.Redis, stream: str, group: str, *, start: str = "0") -> None:
+    """Create the consumer group (and the stream) if it does not exist yet."""
+    try:
+        client.xgroup_create(stream, group, id=start, mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def decode_fields(fields: dict[Any, Any]) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in fields.items()}
+
+
+def read_group(
+    client: redis.Redis, stream: str, group: str, consumer: str, *,
+    count: int = 100, block_ms: int = 2000, reclaim_idle_ms: int = 60_000,
+) -> list[tuple[str, dict[str, str]]]:
+    """Entries for this consumer: first ones left pending by dead consumers (XAUTOCLAIM),
+    then new ones (XREADGROUP ``>``). Acknowledge each with ``XACK`` once handled."""
+    out: list[tuple[str, dict[str, str]]] = []
+    if reclaim_idle_ms > 0:
+        _next, claimed, *_ = client.xautoclaim(
+            stream, group, consumer, min_idle_time=reclaim_idle_ms, start_id="0-0", count=count
+        )
+        out += [(_text(i), decode_fields(f)) for i, f in claimed if f]
+    if out:
+        return out
+    resp = client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+    for _stream, entries in resp or []:
+        out += [(_text(i), decode_fields(f)) for i, f in entries]
+    return out

@@ -1,0 +1,131 @@
+"""Shared rules of every newswire task, in one place (the tasks themselves stay thin).
+
+- per-process resources (Redis client, fetcher, streams), created lazily after the fork;
+- a delivery count per task attempt: a task that keeps killing its worker (poison page) is
+  dead-lettered as ``worker_lost`` after ``max_deliveries`` instead of running forever;
+- transient errors retried with exponential back-off and jitter, never longer than the
+  broker's visibility timeout; permanent errors and exhausted retries dead-lettered;
+- Redis unavailable: the message is requeued, never acknowledged and dropped;
+- a hard time limit requeues the message (so the delivery count ends a task that hangs).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from celery import Task
+from celery.exceptions import Reject, SoftTimeLimitExceeded
+from celery.worker.request import Request
+
+from service.errors import IngestError, PermanentError, Reason, TransientError
+from service.fetching import Fetcher
+from service.logs import get_logger
+from service.models import DeadLetter
+from service.settings import Settings
+from service.streams import Streams
+
+log = get_logger("newswire.worker")
+
+
+class RequeueOnHardTimeout(Request):  # type: ignore[misc]
+    """A task killed by its hard time limit goes back to the queue instead of being acked."""
+
+    def on_timeout(self, soft: bool, timeout: float) -> None:
+        if soft:
+            super().on_timeout(soft, timeout)
+            return
+        log.warning("task_hard_timeout", task_id=self.id, timeout=timeout)
+        self.reject(requeue=True)
+
+
+class Resources:
+    """What a worker process needs; built on first use, i.e. in the child after the fork."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.redis = redis.Redis.from_url(
+            settings.effective_redis_url, socket_timeout=10, socket_connect_timeout=5,
+            health_check_interval=10, retry_on_timeout=True,
+        )
+        self.streams = Streams(self.redis, settings)
+        self.fetcher = Fetcher(settings)
+
+
+class NewswireTask(Task):  # type: ignore[misc]
+    """Base class of newswire tasks: see the module docstring."""
+
+    abstract = True
+    Request = RequeueOnHardTimeout
+    _resources: Resources | None = None
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.app.conf.newswire_settings
+        return settings
+
+    @property
+    def resources(self) -> Resources:
+        if NewswireTask._resources is None:
+            NewswireTask._resources = Resources(self.settings)
+        return NewswireTask._resources
+
+    def count_delivery(self) -> int:
+        """How many times this attempt of this task has been delivered (1 the first time)."""
+        key = f"{self.settings.key_prefix}:deliveries:{self.request.id}:{self.request.retries}"
+        pipe = self.resources.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, int(self.settings.effective_visibility_timeout * 10) + 3600)
+        return int(pipe.execute()[0])
+
+    def retry_delay(self, error: TransientError) -> float:
+        """Exponential back-off with full jitter, honouring Retry-After, below the
+        visibility timeout (a longer ETA would be redelivered before it is due)."""
+        base = self.settings.retry_backoff * (2 ** self.request.retries)
+        delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not crypto
+        if error.retry_after:
+            delay = max(delay, error.retry_after)
+        return min(delay, self.settings.effective_visibility_timeout * 0.8)
+
+    def guarded(self, url: str, feed_url: str | None, work: Any) -> str:
+        """Run ``work()`` under the shared error policy; returns the outcome name."""
+        if self.count_delivery() > self.settings.max_deliveries:
+            return self.dead(url, feed_url, IngestError(
+                f"delivered {self.settings.max_deliveries} times without finishing "
+                "(the task kills or hangs its worker)", reason=Reason.WORKER_LOST))
+        try:
+            outcome: str = work()
+        except SoftTimeLimitExceeded:
+            return self.transient(url, feed_url, TransientError(
+                "task soft time limit exceeded", reason=Reason.TIMEOUT))
+        except TransientError as exc:
+            return self.transient(url, feed_url, exc)
+        except PermanentError as exc:
+            return self.dead(url, feed_url, exc)
+        except redis.RedisError as exc:
+            log.warning("redis_unavailable_requeue", error=str(exc))
+            raise Reject(str(exc), requeue=True) from exc
+        except Exception as exc:
+            log.exception("task_bug")
+            return self.dead(url, feed_url, IngestError(f"{type(exc).__name__}: {exc}"))
+        return outcome
+
+    def transient(self, url: str, feed_url: str | None, exc: TransientError) -> str:
+        if self.request.retries >= self.settings.task_max_retries:
+            return self.dead(url, feed_url, exc)
+        delay = self.retry_delay(exc)
+        log.info("task_retry", reason=exc.reason.value, detail=exc.detail, countdown=delay,
+                 retries=self.request.retries)
+        raise self.retry(countdown=delay, max_retries=self.settings.task_max_retries)
+
+    def dead(self, url: str, feed_url: str | None, exc: IngestError) -> str:
+        letter = DeadLetter(
+            type="article.failed", url=url, feed_url=feed_url or "", reason=exc.reason.value,
+            detail=exc.detail, attempts=self.request.retries + 1, failed_at=datetime.now(UTC),
+        )
+        self.resources.streams.dead_letter(letter)
+        log.warning("article_failed", reason=exc.reason.value, detail=exc.detail,
+                    attempts=letter.attempts)
+        return f"dead:{exc.reason.value}"
