@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         description="How long the last published content hash of an article is remembered; "
         "a redelivery after that would publish again as `article.created`.",
     )
+    embedded_redis_port: int = Field(
+        default=6379, ge=0, le=65535,
+        description="Port of the embedded Redis server started by `newswire run` (0: a free "
+        "port). `newswire run` prints the URL; other commands reach it through "
+        "NEWSWIRE_REDIS_URL, or by default when it is 6379.",
+    )
     data_dir: str = Field(
         default=".newswire",
         description="Data directory of the embedded Redis server (AOF files) for `newswire run`.",

@@ -22,7 +22,7 @@ from service.settings import Settings
 
 def _start_embedded(settings: Settings) -> EmbeddedRedis:
     data_dir = Path(settings.data_dir).resolve() / "redis"
-    port = int(os.environ.get("NEWSWIRE_EMBEDDED_REDIS_PORT", "0")) or None
+    port = settings.embedded_redis_port or None
     server = EmbeddedRedis(data_dir, port=port, appendonly=True).start()
     warn(f"embedded Redis ({Path(server.binary).name}) on {server.url}, AOF in {data_dir}")
     return server
