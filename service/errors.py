@@ -58,5 +58,5 @@ class PermanentError(IngestError):
     """Will not succeed by retrying: dead-letter at once."""
 
 
-class NotModified(Exception):  # noqa: N818 - a signal, not an error
+class NotModified(Exception):
     """A conditional GET answered 304: nothing new since the validators we sent."""

@@ -93,7 +93,8 @@ class Poller:
 
     async def drain(self, timeout: float | None = None) -> None:
         if self._inflight:
-            await asyncio.wait(set(self._inflight), timeout=timeout or self.settings.fetch_timeout * 2)
+            limit = timeout or self.settings.fetch_timeout * 2
+            await asyncio.wait(set(self._inflight), timeout=limit)
 
     # -- one feed -----------------------------------------------------------------------
     async def poll(self, fid: str, lease_until: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ def learned_interval(
     none."""
     dates = sorted({d.timestamp() for d in published}, reverse=True)[:20]
     if len(dates) >= 3:
-        gaps = [a - b for a, b in zip(dates, dates[1:], strict=False) if a > b]
+        gaps = [a - b for a, b in itertools.pairwise(dates) if a > b]
         if gaps:
             return bounds.clamp(statistics.median(gaps) / 2)
     previous = previous or bounds.default
@@ -48,10 +49,10 @@ def error_backoff(
     bounds: Bounds, consecutive_errors: int, *, retry_after: float | None,
     rng: random.Random | None = None,
 ) -> float:
-    """Exponential back-off (default interval × 2^(n-1), capped, ±10 % jitter);
+    """Exponential back-off (default interval * 2^(n-1), capped, ±10 % jitter);
     ``Retry-After`` is honoured when longer (up to a day)."""
     base = min(bounds.maximum, bounds.default * 2 ** max(0, consecutive_errors - 1))
-    jitter = (rng or random).uniform(0.9, 1.1)  # noqa: S311 - jitter, not crypto
+    jitter = (rng or random).uniform(0.9, 1.1)
     delay = max(bounds.minimum, base * jitter)
     if retry_after:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     # --- Extraction --------------------------------------------------------------------
     max_html_depth: int = Field(
         default=200, ge=20,
-        description="Pages whose element nesting is deeper than this are refused (`hostile_content`).",
+        description="Pages nested deeper than this are refused (`hostile_content`).",
     )
     min_text_chars: int = Field(
         default=200, ge=0,
@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     )
     seen_per_feed: int = Field(
         default=2000, ge=10,
-        description="Entry ids remembered per feed (bounded seen-set); must exceed the feed's size.",
+        description="Entry ids remembered per feed (bounded); must exceed the feed size.",
     )
     feed_failure_threshold: int = Field(
         default=5, ge=1,

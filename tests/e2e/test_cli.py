@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(180)
 
 def newswire(*args: str, env: dict[str, str], timeout: float = 60,
              stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "-m", "service.cli.entry", *args], env=env, cwd=REPO, timeout=timeout,
         capture_output=True, text=stdin is None, input=stdin, check=False,
     )

@@ -16,7 +16,7 @@ from service.embedded_redis import EmbeddedRedis
 from service.registry import Registry, feed_id
 from service.settings import Settings
 from tests.support.origin import Origin, Response
-from tests.support.processes import newswire_env, running, stop, spawn, wait_for
+from tests.support.processes import newswire_env, running, spawn, stop, wait_for
 from tests.support.sitegen import article_html, rss_feed, serve_site
 
 pytestmark = pytest.mark.timeout(180)

@@ -6,8 +6,28 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 
-WORDS = ("council river budget storm harbour election museum festival railway school "
-         "hospital market bridge library orchestra stadium tunnel airport village forest").split()
+WORDS = [
+    "council",
+    "river",
+    "budget",
+    "storm",
+    "harbour",
+    "election",
+    "museum",
+    "festival",
+    "railway",
+    "school",
+    "hospital",
+    "market",
+    "bridge",
+    "library",
+    "orchestra",
+    "stadium",
+    "tunnel",
+    "airport",
+    "village",
+    "forest",
+]
 
 
 def story(i: int, version: int = 1) -> list[str]:
@@ -15,8 +35,11 @@ def story(i: int, version: int = 1) -> list[str]:
     out = []
     for p in range(5):
         words = [WORDS[(i * 7 + p * 3 + k + version) % len(WORDS)] for k in range(14)]
-        out.append(f"Paragraph {p + 1} of story {i} (revision {version}): the "
-                   + " ".join(words) + " were discussed at length by residents on Tuesday.")
+        out.append(
+            f"Paragraph {p + 1} of story {i} (revision {version}): the "
+            + " ".join(words)
+            + " were discussed at length by residents on Tuesday."
+        )
     return out
 
 
@@ -52,6 +75,9 @@ def serve_site(origin: object, n: int, *, feed_path: str = "/feed.xml", start: i
     base = origin.url("")  # type: ignore[attr-defined]
     for i in range(start, start + n):
         origin.add(f"/news/{i}", article_html(i, base=base))  # type: ignore[attr-defined]
-    origin.add(feed_path, rss_feed(list(range(start, start + n)), base=base),  # type: ignore[attr-defined]
-               content_type="application/rss+xml")
+    origin.add(
+        feed_path,
+        rss_feed(list(range(start, start + n)), base=base),  # type: ignore[attr-defined]
+        content_type="application/rss+xml",
+    )
     return str(origin.url(feed_path))  # type: ignore[attr-defined]
