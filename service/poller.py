@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+from kombu.exceptions import OperationalError
 
 from service.errors import IngestError, NotModified, PermanentError, TransientError
 from service.feeds import parse_feed
@@ -105,6 +106,10 @@ class Poller:
         started = self.clock()
         try:
             outcome, due = await self._poll_state(state)
+        except (redis.RedisError, OperationalError) as exc:
+            # Nothing was marked seen: the lease ends and the feed is polled again then.
+            log.warning("poll_interrupted", feed=state.url, error=str(exc))
+            return "interrupted"
         except Exception:  # a bug must not stop the poller or lose the feed's schedule
             log.exception("poll_bug", feed=state.url)
             outcome, due = "error", started + self.bounds.maximum

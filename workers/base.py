@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import redis
 from celery import Task
-from celery.exceptions import Reject, SoftTimeLimitExceeded
+from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from celery.worker.request import Request
+from kombu.exceptions import OperationalError
 
 from service.errors import IngestError, PermanentError, Reason, TransientError
 from service.fetching import Fetcher
@@ -89,14 +90,26 @@ class NewswireTask(Task):  # type: ignore[misc]
             delay = max(delay, error.retry_after)
         return min(delay, self.settings.effective_visibility_timeout * 0.8)
 
-    def guarded(self, url: str, feed_url: str | None, work: Any) -> str:
-        """Run ``work()`` under the shared error policy; returns the outcome name."""
+    def guarded(self, url: str, feed_url: str | None, work: Callable[[], str]) -> str:
+        """Run ``work()`` under the shared error policy; returns the outcome name.
+
+        Redis or the broker unavailable at any step: the message is requeued (rejected with
+        requeue; if even that cannot reach Redis, it stays unacknowledged and the broker
+        redelivers it after the visibility timeout) — never acknowledged and dropped.
+        """
+        try:
+            return self._guarded(url, feed_url, work)
+        except (redis.RedisError, OperationalError) as exc:
+            log.warning("redis_unavailable_requeue", error=str(exc))
+            raise Reject(str(exc), requeue=True) from exc
+
+    def _guarded(self, url: str, feed_url: str | None, work: Callable[[], str]) -> str:
         if self.count_delivery() > self.settings.max_deliveries:
             return self.dead(url, feed_url, IngestError(
                 f"delivered {self.settings.max_deliveries} times without finishing "
                 "(the task kills or hangs its worker)", reason=Reason.WORKER_LOST))
         try:
-            outcome: str = work()
+            return work()
         except SoftTimeLimitExceeded:
             return self.transient(url, feed_url, TransientError(
                 "task soft time limit exceeded", reason=Reason.TIMEOUT))
@@ -104,13 +117,11 @@ class NewswireTask(Task):  # type: ignore[misc]
             return self.transient(url, feed_url, exc)
         except PermanentError as exc:
             return self.dead(url, feed_url, exc)
-        except redis.RedisError as exc:
-            log.warning("redis_unavailable_requeue", error=str(exc))
-            raise Reject(str(exc), requeue=True) from exc
+        except (redis.RedisError, OperationalError, Retry):
+            raise
         except Exception as exc:
             log.exception("task_bug")
             return self.dead(url, feed_url, IngestError(f"{type(exc).__name__}: {exc}"))
-        return outcome
 
     def transient(self, url: str, feed_url: str | None, exc: TransientError) -> str:
         if self.request.retries >= self.settings.task_max_retries:
