@@ -99,6 +99,17 @@ class Poller:
 
     # -- one feed -----------------------------------------------------------------------
     async def poll(self, fid: str, lease_until: float) -> str:
+        """Poll one claimed feed; never raises (a failure is logged and counted)."""
+        try:
+            outcome = await self._poll_claimed(fid, lease_until)
+        except (redis.RedisError, OperationalError) as exc:
+            # Nothing was marked seen: the lease ends and the feed is polled again then.
+            log.warning("poll_interrupted", feed_id=fid, error=str(exc))
+            outcome = "interrupted"
+        self.stats.outcomes[outcome] += 1
+        return outcome
+
+    async def _poll_claimed(self, fid: str, lease_until: float) -> str:
         state = self.registry.state(fid)
         if state is None:  # removed since it was scheduled
             self.registry.client.zrem(self.registry.schedule_key, fid)
@@ -106,10 +117,8 @@ class Poller:
         started = self.clock()
         try:
             outcome, due = await self._poll_state(state)
-        except (redis.RedisError, OperationalError) as exc:
-            # Nothing was marked seen: the lease ends and the feed is polled again then.
-            log.warning("poll_interrupted", feed=state.url, error=str(exc))
-            return "interrupted"
+        except (redis.RedisError, OperationalError):
+            raise
         except Exception:  # a bug must not stop the poller or lose the feed's schedule
             log.exception("poll_bug", feed=state.url)
             outcome, due = "error", started + self.bounds.maximum
@@ -118,7 +127,6 @@ class Poller:
         self.registry.save_state(state)
         if not self.registry.reschedule(fid, lease_until=lease_until, due_at=due):
             log.warning("lease_lost", feed=state.url)
-        self.stats.outcomes[outcome] += 1
         return outcome
 
     async def _poll_state(self, state: FeedState) -> tuple[str, float]:
