@@ -1,0 +1,105 @@
+"""Gauges read from Redis when Prometheus scrapes: the state shared by every process.
+
+Exported by the poller (one query batch per scrape, whichever poller is scraped; several
+pollers report the same values, so aggregate them with ``max``):
+
+- ``newswire_redis_up``: 1 when Redis answered this scrape
+- ``newswire_stream_length{stream}``: entries in the article and dead-letter streams
+- ``newswire_consumer_group_lag{stream,group}``: entries not yet delivered to the group
+- ``newswire_consumer_group_pending{stream,group}``: delivered, not yet acknowledged
+- ``newswire_queue_depth{queue}``: article tasks waiting in the broker
+- ``newswire_feeds``: registered feeds
+- ``newswire_feeds_overdue``: feeds due for a poll that no poller has claimed yet
+- ``newswire_redis_used_memory_bytes``: Redis ``used_memory``
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from service.logs import get_logger
+from service.queue import ARTICLE_QUEUE
+from service.settings import Settings
+
+log = get_logger("newswire.metrics")
+
+
+class RedisStateCollector(Collector):
+    """A custom collector: queries Redis on every ``collect()`` (i.e. every scrape)."""
+
+    def __init__(self, settings: Settings, *, timeout: float = 2.0) -> None:
+        self.settings = settings
+        self.client = redis.Redis.from_url(
+            settings.effective_redis_url, decode_responses=True,
+            socket_timeout=timeout, socket_connect_timeout=timeout)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("newswire_redis_up", "1 when Redis answered this scrape.")
+        try:
+            families = self._read()
+        except redis.RedisError as exc:
+            log.warning("metrics_redis_unavailable", error=str(exc))
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _read(self) -> list[GaugeMetricFamily]:
+        s = self.settings
+        streams = [s.articles_stream, s.dead_stream]
+        pipe = self.client.pipeline(transaction=False)
+        for stream in streams:
+            pipe.xlen(stream)
+        pipe.llen(ARTICLE_QUEUE)
+        pipe.hlen(f"{s.key_prefix}:feeds")
+        pipe.zcount(f"{s.key_prefix}:schedule", "-inf", time.time())
+        pipe.info("memory")
+        *lengths, depth, feeds, overdue, memory = pipe.execute()
+
+        length = GaugeMetricFamily("newswire_stream_length", "Entries in the stream.",
+                                   labels=["stream"])
+        for stream, value in zip(streams, lengths, strict=True):
+            length.add_metric([stream], value)
+        queue = GaugeMetricFamily("newswire_queue_depth",
+                                  "Article tasks waiting in the broker queue.", labels=["queue"])
+        queue.add_metric([ARTICLE_QUEUE], depth)
+        return [
+            length, *self._groups(streams), queue,
+            GaugeMetricFamily("newswire_feeds", "Registered feeds.", value=feeds),
+            GaugeMetricFamily("newswire_feeds_overdue",
+                              "Feeds due for a poll that no poller has claimed yet.",
+                              value=overdue),
+            GaugeMetricFamily("newswire_redis_used_memory_bytes", "Redis used_memory.",
+                              value=memory.get("used_memory", 0)),
+        ]
+
+    def _groups(self, streams: list[str]) -> list[GaugeMetricFamily]:
+        lag = GaugeMetricFamily(
+            "newswire_consumer_group_lag",
+            "Entries of the stream not yet delivered to the consumer group.",
+            labels=["stream", "group"])
+        pending = GaugeMetricFamily(
+            "newswire_consumer_group_pending",
+            "Entries delivered to the consumer group and not yet acknowledged.",
+            labels=["stream", "group"])
+        for stream in streams:
+            for group in self._xinfo_groups(stream):
+                if group.get("lag") is not None:  # unknown after some trims/XDELs
+                    lag.add_metric([stream, str(group["name"])], group["lag"])
+                pending.add_metric([stream, str(group["name"])], group["pending"])
+        return [lag, pending]
+
+    def _xinfo_groups(self, stream: str) -> list[dict[str, Any]]:
+        try:
+            groups: list[dict[str, Any]] = self.client.xinfo_groups(stream)
+        except redis.ResponseError:  # no such stream yet
+            return []
+        return groups
