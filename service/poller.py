@@ -24,6 +24,7 @@ from service.fetching import AsyncFetcher
 from service.hashing import short_hash
 from service.logs import get_logger
 from service.models import DeadLetter, FeedEntry, ParsedFeed
+from service.observability import metrics
 from service.registry import FeedState, Registry
 from service.schedule import Bounds, error_backoff, honour_hints, learned_interval
 from service.settings import Settings
@@ -107,6 +108,7 @@ class Poller:
             log.warning("poll_interrupted", feed_id=fid, error=str(exc))
             outcome = "interrupted"
         self.stats.outcomes[outcome] += 1
+        metrics.record_poll(outcome)
         return outcome
 
     async def _poll_claimed(self, fid: str, lease_until: float) -> str:
@@ -183,6 +185,7 @@ class Poller:
         state.entries_seen = self.registry.mark_seen(
             state.id, [e for e, _ in todo], now=self.clock())
         self.stats.entries_enqueued += len(todo)
+        metrics.record_entries(len(feed.entries), [kind for _e, kind in todo])
         return len(todo)
 
     def _enqueue_entry(self, state: FeedState, feed: ParsedFeed, entry: FeedEntry) -> None:
