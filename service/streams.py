@@ -14,6 +14,7 @@ import orjson
 import redis
 
 from service.models import SCHEMA_VERSION, Article, DeadLetter
+from service.observability.metrics import record_dead_letter, record_published
 from service.settings import Settings
 
 # One atomic step: compare the article's last published content hash, XADD when it differs,
@@ -72,7 +73,9 @@ class Streams:
                   SCHEMA_VERSION, article_json(article)],
         )
         if int(result[0]) == 0:
+            record_published("duplicate")
             return Published("duplicate", None)
+        record_published(_text(result[1]))
         return Published(_text(result[1]), _text(result[2]))  # type: ignore[arg-type]
 
     def dead_letter(self, letter: DeadLetter) -> str | None:
@@ -86,6 +89,7 @@ class Streams:
             keys=[self.settings.dead_stream, mark, f"{self.settings.key_prefix}:dead:counts"],
             args=[self.settings.dead_stream_maxlen, letter.reason, *flat],
         )
+        record_dead_letter(letter.type, letter.reason, written=bool(_text(entry)))
         return _text(entry) or None
 
 
