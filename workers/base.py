@@ -22,9 +22,9 @@ from celery.worker.request import Request
 from kombu.exceptions import OperationalError
 
 from service.errors import IngestError, PermanentError, Reason, TransientError
-from service.fetching import Fetcher
 from service.logs import get_logger
 from service.models import DeadLetter
+from service.observability.fetching import MeteredFetcher
 from service.settings import Settings
 from service.streams import Streams
 
@@ -52,7 +52,7 @@ class Resources:
             health_check_interval=10, retry_on_timeout=True,
         )
         self.streams = Streams(self.redis, settings)
-        self.fetcher = Fetcher(settings)
+        self.fetcher = MeteredFetcher(settings)  # a Fetcher that records fetch metrics
 
 
 class NewswireTask(Task):  # type: ignore[misc]
