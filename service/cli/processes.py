@@ -14,8 +14,9 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from service.cli.common import load_settings
-from service.fetching import AsyncFetcher
 from service.logs import configure_logging
+from service.observability.fetching import MeteredAsyncFetcher
+from service.observability.server import serve_poller
 from service.poller import Poller
 from service.queue import ARTICLE_QUEUE, Enqueuer
 from service.registry import Registry
@@ -39,13 +40,16 @@ async def run_poller(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     client = redis_client(settings)
+    endpoint = serve_poller(settings)  # /metrics, /livez, /readyz
     enqueuer = Enqueuer(settings)
-    async with AsyncFetcher(settings) as fetcher:
+    async with MeteredAsyncFetcher(settings) as fetcher:
         poller = Poller(settings, Registry(client, settings), Streams(client, settings),
                         fetcher, enqueuer.enqueue)
         await poller.run(stop)
     enqueuer.close()
     client.close()
+    if endpoint is not None:
+        endpoint.close()
 
 
 @click.command()
