@@ -1,0 +1,132 @@
+"""JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), which feedparser does not read.
+
+Parsing is bounded: the body is size-checked before it gets here, orjson refuses nesting
+deeper than 1024 levels (reported as ``HOSTILE_CONTENT``), and this module only ever reads
+known keys at known depths — it never walks the document generically.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator, Mapping
+
+import orjson
+
+from service.errors import PermanentError, Reason
+from service.feeds.raw import RawDate, RawEntry, RawFeed, RawText
+
+_VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
+
+JsonObject = Mapping[str, object]
+
+
+def read_json(content: bytes) -> RawFeed:
+    """The feed in a JSON Feed document; ``NOT_A_FEED`` for any other JSON."""
+    document = _load(content)
+    if not isinstance(document, Mapping):
+        raise PermanentError("JSON, but not a JSON Feed (not an object)", reason=Reason.NOT_A_FEED)
+    version = _str(document, "version")
+    items = document.get("items")
+    if version is None or not version.startswith(_VERSION_PREFIXES) or not isinstance(items, list):
+        raise PermanentError(
+            "JSON, but not a JSON Feed (no jsonfeed.org version or no items)",
+            reason=Reason.NOT_A_FEED,
+        )
+    return RawFeed(
+        format=_format(version),
+        title=RawText(_str(document, "title")),
+        site_url=_str(document, "home_page_url"),
+        authors=_authors(document),
+        entries=_entries(items),
+    )
+
+
+def _load(content: bytes) -> object:
+    body = content.removeprefix(codecs.BOM_UTF8)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc) or "recursion" in str(exc):
+            raise PermanentError(
+                f"JSON nested too deeply: {exc}", reason=Reason.HOSTILE_CONTENT
+            ) from exc
+        error = exc
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        # Invalid UTF-8 in a string: keep the document, with replacement characters.
+        try:
+            return orjson.loads(body.decode("utf-8", "replace"))
+        except orjson.JSONDecodeError:
+            pass
+    raise PermanentError(f"invalid JSON: {error}", reason=Reason.PARSE_ERROR) from error
+
+
+def _format(version: str) -> str:
+    number = version.rsplit("/", 1)[-1].strip()
+    digits = "".join(ch for ch in number if ch.isdigit())[:3] or "1"
+    return f"jsonfeed{digits if len(digits) > 1 else digits + '0'}"
+
+
+def _entries(items: list[object]) -> Iterator[RawEntry]:
+    for item in items:
+        if isinstance(item, Mapping):
+            yield _entry(item)
+
+
+def _entry(item: JsonObject) -> RawEntry:
+    url = _str(item, "url")
+    html = _str(item, "content_html")
+    content = RawText(html, True) if html else RawText(_str(item, "content_text"))
+    return RawEntry(
+        guid=_id(item.get("id")),
+        links=tuple(link for link in (url, _str(item, "external_url")) if link),
+        base=url,
+        title=RawText(_str(item, "title")),
+        summary=RawText(_str(item, "summary")),
+        content=content,
+        authors=_authors(item),
+        published=RawDate(_str(item, "date_published")),
+        updated=RawDate(_str(item, "date_modified")),
+        tags=tuple(tag for tag in _list(item, "tags") if isinstance(tag, str)),
+        images=tuple(_images(item)),
+    )
+
+
+def _str(mapping: JsonObject, key: str) -> str | None:
+    value = mapping.get(key)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _list(mapping: JsonObject, key: str) -> list[object]:
+    value = mapping.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _id(value: object) -> str | None:
+    """Ids must be strings, but numbers are common in the wild."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _authors(mapping: JsonObject) -> tuple[str, ...]:
+    """``authors`` (1.1), else ``author`` (1.0): the names."""
+    authors = _list(mapping, "authors") or [mapping.get("author")]
+    names = (_str(a, "name") for a in authors if isinstance(a, Mapping))
+    return tuple(name for name in names if name)
+
+
+def _images(item: JsonObject) -> Iterator[str]:
+    for key in ("image", "banner_image"):
+        value = _str(item, key)
+        if value:
+            yield value
+    for attachment in _list(item, "attachments"):
+        if isinstance(attachment, Mapping):
+            mime = _str(attachment, "mime_type") or ""
+            url = _str(attachment, "url")
+            if url and mime.startswith("image/"):
+                yield url

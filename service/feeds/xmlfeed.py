@@ -1,0 +1,200 @@
+"""RSS 0.9x/1.0/2.0 and Atom through feedparser, on bytes only (feedparser never fetches).
+
+feedparser gets a file-like object, never a string: given ``bytes`` that happen to name a
+file it would open and read that file, and given a URL string it would fetch it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import feedparser
+
+from service.errors import PermanentError, Reason
+from service.feeds import guard, xmltree
+from service.feeds.raw import RawDate, RawEntry, RawFeed, RawText
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
+_SY_PERIODS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 604800,
+    "monthly": 2592000,
+    "yearly": 31536000,
+}
+MAX_HINT_SECONDS = 366 * 86400
+
+
+def read_xml(content: bytes, *, url: str, content_type: str | None, max_items: int) -> RawFeed:
+    """The feed in an RSS/Atom document (its first ``max_items`` items); ``NOT_A_FEED`` for
+    HTML or other XML."""
+    data = guard.to_utf8(content, content_type)
+    guard.refuse_declarations(data)
+    if guard.root_name(data) == "html":
+        raise PermanentError(
+            f"an HTML page, not a feed ({content_type or 'no content type'})",
+            reason=Reason.NOT_A_FEED,
+        )
+    result = feedparser.parse(
+        io.BytesIO(xmltree.prepare(data, max_items=max_items)),
+        response_headers={"content-type": "application/xml", "content-location": url},
+        # Both done once for every format, faster, by lxml (service.feeds.sanitize).
+        resolve_relative_uris=False,
+        sanitize_html=False,
+    )
+    version = _str(result, "version")
+    entries: list[Mapping[str, Any]] = list(_get(result, "entries") or ())
+    if not version and not entries:
+        raise PermanentError(
+            f"no RSS or Atom feed in the document ({content_type or 'no content type'})",
+            reason=Reason.NOT_A_FEED,
+        )
+    feed: Mapping[str, Any] = _get(result, "feed") or {}
+    fmt = version or "unknown"
+    return RawFeed(
+        format=fmt,
+        title=_text(feed, "title"),
+        site_url=_str(feed, "link"),
+        authors=_authors(feed) if fmt.startswith("atom") else (),
+        ttl_seconds=polling_hint(
+            _str(feed, "ttl"), _str(feed, "sy_updateperiod"), _str(feed, "sy_updatefrequency")
+        ),
+        entries=_entries(entries),
+    )
+
+
+def polling_hint(ttl: str | None, period: str | None, frequency: str | None) -> float | None:
+    """Seconds between polls the feed asks for: ``<ttl>`` minutes, ``sy:updatePeriod`` /
+    ``sy:updateFrequency``; the longer when both are given; absurd values ignored."""
+    hints = []
+    minutes = _number(ttl)
+    if minutes is not None:
+        hints.append(minutes * 60)
+    if period or frequency:
+        seconds = _SY_PERIODS.get((period or "daily").strip().lower())
+        times = _number(frequency) if frequency else 1.0
+        if seconds is not None and times is not None:
+            hints.append(seconds / times)
+    valid = [h for h in hints if 0 < h <= MAX_HINT_SECONDS]
+    return max(valid) if valid else None
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float((value or "").strip())
+    except ValueError:
+        return None
+    return number if 0 < number < 1e9 else None
+
+
+def _entries(entries: list[Mapping[str, Any]]) -> Iterator[RawEntry]:
+    for entry in entries:
+        yield _entry(entry)
+
+
+def _entry(entry: Mapping[str, Any]) -> RawEntry:
+    content = _content(entry)
+    summary = _text(entry, "summary")
+    if summary.value == content.value:
+        summary = content  # feedparser copies content to a missing summary, without its type
+    return RawEntry(
+        guid=_str(entry, "id"),
+        links=tuple(
+            link for link in (_str(entry, "feedburner_origlink"), _str(entry, "link")) if link
+        ),
+        base=_base(entry),
+        title=_text(entry, "title"),
+        summary=summary,
+        content=content,
+        authors=_authors(entry),
+        published=RawDate(_str(entry, "published"), _get(entry, "published_parsed")),
+        updated=RawDate(_str(entry, "updated"), _get(entry, "updated_parsed")),
+        tags=tuple(_tags(entry)),
+        images=tuple(_images(entry)),
+    )
+
+
+def _get(mapping: Mapping[str, Any], key: str) -> Any:
+    """A stored value, bypassing ``FeedParserDict``'s aliases (``updated`` would fall back to
+    ``published`` with a DeprecationWarning)."""
+    return dict.get(mapping, key) if isinstance(mapping, dict) else mapping.get(key)
+
+
+def _str(mapping: Mapping[str, Any], key: str) -> str | None:
+    value = _get(mapping, key)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _is_html(detail: object) -> bool:
+    return isinstance(detail, Mapping) and _get(detail, "type") in _HTML_TYPES
+
+
+def _text(mapping: Mapping[str, Any], key: str) -> RawText:
+    return RawText(_str(mapping, key), _is_html(_get(mapping, f"{key}_detail")))
+
+
+def _content(entry: Mapping[str, Any]) -> RawText:
+    parts = [c for c in _get(entry, "content") or () if isinstance(c, Mapping) and _str(c, "value")]
+    html_parts = [c for c in parts if _is_html(c)]
+    if html_parts:
+        return RawText(_str(html_parts[0], "value"), True)
+    return RawText(_str(parts[0], "value"), False) if parts else RawText()
+
+
+def _base(entry: Mapping[str, Any]) -> str | None:
+    for detail in (
+        *(_get(entry, "content") or ()),
+        _get(entry, "summary_detail"),
+        _get(entry, "title_detail"),
+    ):
+        if isinstance(detail, Mapping) and _str(detail, "base"):
+            return _str(detail, "base")
+    return None
+
+
+def _authors(mapping: Mapping[str, Any]) -> tuple[str, ...]:
+    names = [_str(a, "name") for a in _get(mapping, "authors") or () if isinstance(a, Mapping)]
+    found = tuple(name for name in names if name)
+    if found:
+        return found
+    author = _str(mapping, "author")
+    return (author,) if author and "@" not in author else ()
+
+
+def _tags(entry: Mapping[str, Any]) -> Iterator[str]:
+    for tag in _get(entry, "tags") or ():
+        if isinstance(tag, Mapping):
+            value = _str(tag, "label") or _str(tag, "term")
+            if value:
+                yield value
+
+
+def _images(entry: Mapping[str, Any]) -> Iterator[str]:
+    for media in _get(entry, "media_content") or ():
+        if isinstance(media, Mapping) and _is_image(_get(media, "medium"), _get(media, "type")):
+            yield from _maybe(_str(media, "url"))
+    for thumbnail in _get(entry, "media_thumbnail") or ():
+        if isinstance(thumbnail, Mapping):
+            yield from _maybe(_str(thumbnail, "url"))
+    for link in _get(entry, "links") or ():
+        if (
+            isinstance(link, Mapping)
+            and _get(link, "rel") == "enclosure"
+            and str(_get(link, "type") or "").startswith("image/")
+        ):
+            yield from _maybe(_str(link, "href"))
+    image = _get(entry, "image")
+    if isinstance(image, Mapping):
+        yield from _maybe(_str(image, "href"))
+
+
+def _is_image(medium: object, mime: object) -> bool:
+    if medium or mime:
+        return medium == "image" or (isinstance(mime, str) and mime.startswith("image/"))
+    return True
+
+
+def _maybe(value: str | None) -> tuple[str, ...]:
+    return (value,) if value else ()
