@@ -1,0 +1,61 @@
+"""Author names: bylines split into people, prefixes and non-names dropped, deduplicated."""
+
+from __future__ import annotations
+
+import re
+
+from service.extraction.boilerplate import is_chrome
+from service.extraction.text import comparable
+
+MAX_AUTHORS = 20
+MAX_NAME_WORDS = 6
+# "By", "Von", "Par", "Por", "Di", "Av", "Door", "Af", "Text:", "Autor:" at the start.
+_PREFIX = re.compile(
+    r"^(?:(?:written |reported )?by|von|vom|par|por|di|da|av|door|af|text|texte|autor(?:in)?|"
+    r"author|auteur|redaktion|interview|from|quelle|source|fuente|fonte|källa)\s*:?\s+",
+    re.IGNORECASE,
+)
+# Conjunctions are matched in lower case only: "Y." or "E." are initials.
+_SPLIT = re.compile(r"\s*(?:[,;/|&+·•]|\b(?:and|und|et|y|e|og|och|en|и|ve)\b)\s*")
+_PARENTHESES = re.compile(r"\s*\([^()]{0,40}\)")  # "Anna Muster (amu)", "Jo Doe (Reuters)"
+# "Capital Von Jemima Kelly", "Analysis By Jo Doe": a label before a capitalised "Von"/"By"
+_LABEL_THEN_BY = re.compile(r"^[^,;]{1,40}?\s(?:By|Von|Par|Por)\s+(?=\S)")
+_NOT_A_NAME = re.compile(r"https?:|www\.|\.(?:com|org|net|de|at|ch|uk)\b|@|\d|[<>{}\[\]=_#]")
+
+
+def split_authors(raw: list[str], *, exclude: set[str]) -> list[str]:
+    """People named in ``raw`` bylines, in order, without duplicates (case-insensitive).
+
+    ``exclude`` holds comparison keys (``text.comparable``) of names that are not authors:
+    the site and the publisher.
+    """
+    names: list[str] = []
+    seen: set[str] = set()
+    for byline in raw:
+        for name in _split(byline):
+            key = comparable(name)
+            if key in seen or key in exclude or key.replace(" ", "") in exclude:
+                continue
+            seen.add(key)
+            names.append(name)
+    return names[:MAX_AUTHORS]
+
+
+def _split(byline: str) -> list[str]:
+    byline = _PARENTHESES.sub("", byline.strip())
+    byline = _LABEL_THEN_BY.sub("", _PREFIX.sub("", byline))
+    if _NOT_A_NAME.search(byline) and len(byline.split()) <= 1:
+        return []
+    parts = [
+        _PREFIX.sub("", part.strip(" .:-\u2013\u2014\"'“”„«»")) for part in _SPLIT.split(byline)
+    ]
+    return [part.strip() for part in parts if _looks_like_name(part.strip())]
+
+
+def _looks_like_name(name: str) -> bool:
+    if len(name) < 2 or _NOT_A_NAME.search(name):
+        return False
+    words = name.split()
+    if len(words) > MAX_NAME_WORDS:
+        return False
+    return any(char.isalpha() for char in name) and not is_chrome(name)

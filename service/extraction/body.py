@@ -1,0 +1,106 @@
+"""Adapters to trafilatura and htmldate: main text from the parsed tree, bylines, a date.
+
+trafilatura, its byline reader and htmldate all copy a tree handed to them before pruning
+it, so the caller's tree stays intact.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import trafilatura
+from htmldate import find_date
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_author
+
+from service.extraction.text import clean_inline
+
+TRAFILATURA_VERSION: str = trafilatura.__version__
+
+
+def extract_text(tree: HtmlElement, url: str) -> str:
+    """The main text trafilatura finds (comments excluded), one paragraph a line; may be ''."""
+    try:
+        document = trafilatura.bare_extraction(
+            tree, url=url, include_comments=False, include_tables=True, with_metadata=False
+        )
+    except (ValueError, TypeError, RecursionError, AttributeError):
+        return ""
+    text = getattr(document, "text", None)
+    return text if isinstance(text, str) else ""
+
+
+def read_bylines(tree: HtmlElement) -> list[str]:
+    """Author bylines trafilatura finds in the markup (``class="author"``, ``rel=author``...)."""
+    try:
+        author = extract_author(tree)
+    except (ValueError, TypeError, RecursionError, AttributeError):
+        return []
+    return [name.strip() for name in clean_inline(author).split(";") if name.strip()]
+
+
+def search_date(tree: HtmlElement, url: str, *, not_after: datetime) -> str | None:
+    """htmldate's extensive search for the publication day (the costly last resort).
+
+    ``not_after`` bounds the search (the fetch time: nothing is published after it).
+    """
+    try:
+        found = find_date(
+            tree,
+            extensive_search=True,
+            original_date=True,
+            url=url,
+            max_date=not_after.strftime("%Y-%m-%d"),
+        )
+    except (ValueError, TypeError, RecursionError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
+_BLOCKS = (
+    "p",
+    "div",
+    "br",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "tr",
+    "section",
+    "article",
+    "pre",
+    "dd",
+    "dt",
+    "figcaption",
+    "table",
+    "ul",
+    "ol",
+)
+_NOT_TEXT = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "svg",
+    "form",
+    "nav",
+    "aside",
+    "footer",
+    "button",
+)
+
+
+def fragment_text(tree: HtmlElement) -> str:
+    """The text of a small HTML document (a feed's ``content_html``), one block a line."""
+    etree.strip_elements(tree, *_NOT_TEXT, with_tail=False)
+    for element in tree.iter(*_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+        element.text = "\n" + (element.text or "")
+    return str(tree.text_content())

@@ -1,0 +1,116 @@
+"""Pick the best value of each field from every source, best source first.
+
+Sources, in order of trust: JSON-LD, meta tags (OpenGraph, ``article:*``, Twitter, names),
+the page markup (``<h1>``, ``<title>``), the feed entry, trafilatura's own metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from service.extraction.authors import split_authors
+from service.extraction.boilerplate import is_chrome
+from service.extraction.dates import has_time, parse_date
+from service.extraction.metadata import Hints, PageMarkup
+from service.extraction.text import clean_inline, comparable
+from service.extraction.titles import strip_site_name, without_kicker
+
+MAX_TAGS, MAX_TAG_CHARS = 30, 60
+MIN_SUMMARY_CHARS = 20
+_ELLIPSES = ("…", "...", "[…]", "[...]")
+
+
+def choose_title(sources: list[Hints], markup: PageMarkup, keys: set[str]) -> str | None:
+    """The headline: JSON-LD, then og/twitter, ``<h1>``, ``<title>``, feed, trafilatura.
+
+    Site names are stripped from each; a kicker ("Kicker: Headline") goes when another
+    metadata title is the headline alone; a truncated candidate gives way to a longer one
+    that it starts.
+    """
+    raw = [hint.title for hint in sources[:2]] + markup.headings[:1] + [markup.html_title]
+    raw += [hint.title for hint in sources[2:]]
+    candidates = [strip_site_name(title, keys) for title in raw if title]
+    candidates = [title for title in candidates if len(title) >= 3 and not is_chrome(title)]
+    if not candidates:
+        return None
+    declared = [strip_site_name(hint.title, keys) for hint in sources[:2] if hint.title]
+    best = without_kicker(candidates[0], declared[1:])
+    if best.endswith(_ELLIPSES):
+        stem = comparable(best)
+        for other in candidates[1:]:
+            if len(other) > len(best) and comparable(other).startswith(stem):
+                return other
+    return best
+
+
+def choose_authors(sources: list[Hints], exclude: set[str]) -> list[str]:
+    """The people of the first source that names any."""
+    for hint in sources:
+        names = split_authors(hint.authors, exclude=exclude)
+        if names:
+            return names
+    return []
+
+
+def choose_dates(sources: list[Hints]) -> tuple[datetime | None, datetime | None]:
+    """``(published, updated)`` in UTC. A date-only value yields to a same-day timestamp."""
+    published = _first_date(sources, "published")
+    updated = _first_date(sources, "modified")
+    if published is not None and updated is not None and updated < published:
+        updated = None
+    return published, updated
+
+
+def _first_date(sources: list[Hints], field: str) -> datetime | None:
+    found: datetime | None = None
+    for hint in sources:
+        raw = getattr(hint, field)
+        value = parse_date(raw)
+        if value is None:
+            continue
+        if has_time(raw):
+            if found is None or found.date() == value.date():
+                return value
+        elif found is None:
+            found = value
+    return found
+
+
+def choose_summary(
+    descriptions: list[str], standfirst: str | None, title: str | None
+) -> str | None:
+    """The page's description unless it is missing, chrome or a cut-off standfirst."""
+    title_key = comparable(title or "")
+    for raw in descriptions:
+        text = clean_inline(raw)
+        if len(text) < MIN_SUMMARY_CHARS or is_chrome(text) or comparable(text) == title_key:
+            continue
+        if standfirst and text.endswith(_ELLIPSES):
+            stem = comparable(text.rstrip("".join(_ELLIPSES) + " "))
+            if comparable(standfirst).startswith(stem):
+                return standfirst
+        return text
+    return standfirst
+
+
+def choose_tags(sources: list[Hints]) -> list[str]:
+    """Keywords of every source, deduplicated case-insensitively, bounded."""
+    tags: list[str] = []
+    seen: set[str] = set()
+    for hint in sources:
+        for keyword in hint.keywords:
+            tag = clean_inline(keyword)
+            key = tag.casefold()
+            if tag and len(tag) <= MAX_TAG_CHARS and key not in seen:
+                seen.add(key)
+                tags.append(tag)
+    return tags[:MAX_TAGS]
+
+
+def first_value(*values: str | None) -> str | None:
+    """The first non-empty value, cleaned."""
+    for value in values:
+        text = clean_inline(value)
+        if text:
+            return text
+    return None

@@ -1,0 +1,130 @@
+"""Decode a fetched page and parse it once with lxml, refusing hostile nesting.
+
+Everything downstream (metadata readers, trafilatura) works on the one tree built here.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from functools import lru_cache
+
+from charset_normalizer import from_bytes
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser
+
+from service.errors import PermanentError, Reason
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""", re.I)
+# Bytes of characters XML cannot hold (C0 controls but tab/CR/LF; U+FFFE/U+FFFF in UTF-8):
+# trafilatura builds XML from the text, so they go before parsing.
+_CONTROL_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
+_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+_SNIFF_BYTES = 4096
+_BINARY_SHARE = 0.05  # more control characters than this in the first bytes: not text
+
+
+def decode_html(content: bytes, encoding: str | None) -> str:
+    """The page as text: BOM, valid UTF-8, declared charset (header, meta, XML), detection.
+
+    Raises ``PermanentError(PARSE_ERROR)`` for content that is not text at all.
+    """
+    head = content[:_SNIFF_BYTES]
+    if head and len(_BINARY.findall(head)) > _BINARY_SHARE * len(head):
+        raise PermanentError("page content is binary, not HTML", reason=Reason.PARSE_ERROR)
+    bom = _bom_encoding(head)
+    if bom:
+        return content.decode(bom, errors="replace")
+    try:  # valid UTF-8 with non-ASCII bytes is UTF-8, whatever a header or <meta> claims
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for candidate in (encoding, _declared_encoding(head)):
+        codec = _known_codec(candidate)
+        if codec is not None and codec != "utf-8":
+            try:
+                return content.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    best = from_bytes(content[:200_000]).best()
+    codec = _known_codec(best.encoding if best is not None else None) or "cp1252"
+    return content.decode(codec, errors="replace")
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if head.startswith(bom):
+            return name
+    return None
+
+
+def _declared_encoding(head: bytes) -> str | None:
+    match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _known_codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        codec = codecs.lookup(name.strip().lower()).name
+    except LookupError:
+        return None
+    # Browsers read "latin-1"/"ascii" labels as windows-1252 (WHATWG encoding standard).
+    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
+
+
+def parse_html(markup: str, *, max_depth: int) -> HtmlElement | None:
+    """Parse ``markup`` with lxml; ``None`` when there is no document at all.
+
+    Raises ``PermanentError(HOSTILE_CONTENT)`` when elements nest deeper than ``max_depth``
+    (libxml2 itself stops at 256 levels and silently drops the rest: that is refused too),
+    and ``PermanentError(PARSE_ERROR)`` when lxml cannot build a tree.
+    """
+    data = markup.encode("utf-8", "surrogatepass").translate(None, _CONTROL_BYTES)
+    for noncharacter in _NONCHARACTERS:
+        if noncharacter in data:
+            data = data.replace(noncharacter, b"")
+    if not data.strip():
+        return None
+    parser = HTMLParser(
+        collect_ids=False,
+        default_doctype=False,
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise PermanentError(
+            f"lxml could not parse the page: {exc}", reason=Reason.PARSE_ERROR
+        ) from exc
+    if _hit_parser_depth_limit(parser) or (root is not None and _deeper_than(root, max_depth)):
+        raise PermanentError(
+            f"elements nested deeper than {max_depth} levels", reason=Reason.HOSTILE_CONTENT
+        )
+    if root is None or not isinstance(root, HtmlElement):
+        return None
+    return root
+
+
+def _hit_parser_depth_limit(parser: HTMLParser) -> bool:
+    return any("excessive depth" in entry.message.lower() for entry in parser.error_log)
+
+
+@lru_cache(maxsize=8)
+def _depth_probe(depth: int) -> etree.XPath:
+    # /*/*/... with depth+1 steps: each step is the node set one level down, so the whole
+    # probe visits every element once, in C.
+    return etree.XPath("boolean(/*" + "/*" * depth + ")")
+
+
+def _deeper_than(root: HtmlElement, max_depth: int) -> bool:
+    return bool(_depth_probe(max_depth)(root))

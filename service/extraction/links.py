@@ -1,0 +1,62 @@
+"""The article's canonical URL, site domain and lead image: http(s) only, plausible hosts only."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from courlan import extract_domain
+
+from service.urls import host_of, normalize_url, resolve_url
+
+
+def registered_domain(url: str) -> str:
+    """``www.bbc.co.uk/news`` -> ``bbc.co.uk`` (public-suffix aware); the host if unknown."""
+    host = host_of(url)
+    try:
+        domain = extract_domain(url, fast=True)
+    except (ValueError, TypeError):
+        domain = None
+    return str(domain).lower() if domain else host
+
+
+def choose_canonical(page_url: str, candidates: list[str | None]) -> str:
+    """The normalised canonical URL: the first candidate on the page's registered domain.
+
+    A candidate on another site is ignored (a page cannot claim another site's story), and
+    so is one pointing at the site's home page when the page itself is deeper (a common CMS
+    template bug that would merge every article into one id).
+    """
+    page_domain = registered_domain(page_url)
+    page_is_deep = _path_of(page_url) not in ("", "/")
+    for candidate in candidates:
+        url = resolve_url(page_url, candidate)
+        if url is None or registered_domain(url) != page_domain:
+            continue
+        if page_is_deep and _path_of(url) in ("", "/"):
+            continue
+        try:
+            return normalize_url(url)
+        except ValueError:
+            continue
+    return normalize_url(page_url)
+
+
+def _path_of(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
+def site_domain(canonical_url: str) -> str:
+    """The host of the canonical URL without a leading ``www.``."""
+    return host_of(canonical_url).removeprefix("www.")
+
+
+def choose_image(page_url: str, candidates: list[str | None]) -> str | None:
+    """The first candidate that resolves to an http(s) URL (relative ones against the page)."""
+    for candidate in candidates:
+        url = resolve_url(page_url, candidate.strip() if candidate else None)
+        if url is not None:
+            return url
+    return None

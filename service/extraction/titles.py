@@ -1,0 +1,91 @@
+"""Headlines without the site's name: "Title | Site", "Site: Title", "Title - Site - 28.04.2023"."""
+
+from __future__ import annotations
+
+import re
+
+from service.extraction.text import comparable
+
+# Separators between a headline and the site/section/date/byline parts of a page title.
+_SEPARATOR = re.compile(r"\s+(?:[|\u2013\u2014·•»«/~*]|-{1,2}|::)\s+|\s*[|\uff5c]\s*|\s*\uff1a")
+_COLON = re.compile(r":\s+")
+_DATE_PART = re.compile(
+    r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?:,? \d{1,2}:\d{2}(?: ?uhr)?)?|"
+    r"\d{1,2}\.? \w{3,12}\.? \d{4}|\w{3,12} \d{1,2},? \d{4}",
+    re.IGNORECASE,
+)
+_BYLINE_PART = re.compile(r"(?:by|von|par|por|di|av)\s+\S+(?:\s+\S+){0,4}", re.IGNORECASE)
+MAX_SITE_PART_WORDS = 6
+
+
+def site_keys(names: list[str], host: str, registered: str) -> set[str]:
+    """Comparison keys for the site, letters and digits only: its names, its domain
+    ("derstandard.at"), the domain's main label ("derstandard") and subdomains ("news")."""
+    host = host.lower().removeprefix("www.")
+    keys = {_key(name) for name in names} | {_key(host), _key(registered)}
+    keys.add(_key(registered.split(".", 1)[0]))
+    suffix_labels = registered.count(".") + 1
+    keys.update(_key(label) for label in host.split(".")[:-suffix_labels] if len(label) >= 4)
+    return {key for key in keys if len(key) >= 3}
+
+
+def _key(text: str) -> str:
+    return comparable(text).replace(" ", "")
+
+
+def names_site(part: str, keys: set[str], *, exact: bool = False) -> bool:
+    """Whether ``part`` of a title is (a short variant of) the site's name."""
+    if not part or len(part.split()) > MAX_SITE_PART_WORDS:
+        return False
+    key = _key(part)
+    if not key:
+        return True  # only punctuation
+    if exact:
+        return key in keys
+    return any(
+        key == site or (len(site) >= 5 and site in key) or (len(key) >= 4 and key in site)
+        for site in keys
+    )
+
+
+def _is_trailer(part: str, keys: set[str]) -> bool:
+    stripped = part.strip()
+    return (
+        names_site(stripped, keys)
+        or _DATE_PART.fullmatch(stripped) is not None
+        or _BYLINE_PART.fullmatch(stripped) is not None
+    )
+
+
+def strip_site_name(title: str, keys: set[str]) -> str:
+    """``title`` without leading/trailing parts naming the site, a date or a byline."""
+    parts = _SEPARATOR.split(title)
+    while len(parts) > 1 and _is_trailer(parts[-1], keys):
+        parts.pop()
+    while len(parts) > 1 and names_site(parts[0], keys):
+        parts.pop(0)
+    # separators inside the headline itself are kept as they were
+    title = _rejoin(title, parts) if len(parts) > 1 else parts[0]
+    pieces = _COLON.split(title, maxsplit=1)
+    if len(pieces) == 2 and names_site(pieces[0], keys, exact=True) and len(pieces[1]) > 10:
+        return pieces[1].strip()
+    return title.strip()
+
+
+def _rejoin(title: str, parts: list[str]) -> str:
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end] if 0 <= start < end else " ".join(parts)
+
+
+def without_kicker(title: str, others: list[str]) -> str:
+    """``title`` minus a leading kicker ("Kicker: Headline") when another source has the
+    headline alone; the kicker labels the story, it is not part of its headline."""
+    pieces = _COLON.split(title, maxsplit=1)
+    if len(pieces) != 2:
+        return title
+    rest = comparable(pieces[1])
+    for other in others:
+        if rest and comparable(other) == rest:
+            return other
+    return title
