@@ -1,0 +1,1 @@
+"""Benchmarks of newswire: extraction quality and cost (``python -m bench.quality``)."""

@@ -1,0 +1,273 @@
+"""Extraction quality and cost on the real-page corpus: newswire next to bare trafilatura.
+
+    python -m bench.quality [--corpus ../shared/corpus/pages] [--limit N] [--repeat R] [--misses]
+
+Metrics (each page counts once; a page whose extraction fails counts as a miss everywhere):
+- title: exact match after Unicode NFKC, case folding and whitespace collapsing;
+- authors: the *set* of author names equals the expected set, names compared after the
+  same normalisation (order ignored; an expected empty list needs an empty result);
+- date: the calendar day of the extracted publication time, read in the UTC offset the
+  expected timestamp states (UTC when it states none), equals the expected day;
+  trafilatura only yields a day (its htmldate output), which is compared as is;
+- body: ROUGE-L F1 (longest common subsequence of word tokens, lower-cased NFKC; CJK
+  characters count as one token each) of the extracted text against the expected
+  ``summary`` + ``paragraphs``, averaged over pages, x100;
+- cost: wall time of one extraction per page, minimum over ``--repeat`` runs, the two
+  extractors alternating on the same page; the last line is the ratio of total times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import sys
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import trafilatura
+
+from service.errors import IngestError
+from service.extraction import extract_article
+from service.models import FetchedPage
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "pages"
+FETCHED_AT = datetime(2030, 1, 1, tzinfo=UTC)  # after every page of the corpus
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corpus page and what fundus' hand-written parser says it holds."""
+
+    name: str
+    html: bytes
+    expected: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return str(self.expected["url"])
+
+
+@dataclass
+class Result:
+    """What one extractor found on one page, reduced to the measured fields."""
+
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: datetime | date | None = None
+    text: str = ""
+    error: str | None = None
+
+
+def load_cases(corpus: Path, limit: int | None = None) -> list[Case]:
+    """The corpus pages (``*.html.gz`` + ``*.json``), sorted by name."""
+    pages = sorted(corpus.glob("*.html.gz"))[:limit]
+    if not pages:
+        raise SystemExit(f"no pages in {corpus}")
+    return [Case(path.name.removesuffix(".html.gz"), gzip.decompress(path.read_bytes()),
+                 json.loads(path.with_name(path.name.replace(".html.gz", ".json")).read_text()))
+            for path in pages]
+
+
+def page_of(case: Case) -> FetchedPage:
+    return FetchedPage(requested_url=case.url, url=case.url, content=case.html,
+                       content_type="text/html", fetched_at=FETCHED_AT)
+
+
+def run_newswire(case: Case) -> Result:
+    try:
+        article = extract_article(page_of(case))
+    except IngestError as exc:
+        return Result(error=str(exc))
+    return Result(article.title, article.authors, article.published_at, article.text)
+
+
+def run_trafilatura(case: Case) -> Result:
+    document = trafilatura.bare_extraction(case.html, url=case.url, with_metadata=True,
+                                           include_comments=False)
+    if document is None:
+        return Result(error="no result")
+    day = None
+    if document.date:
+        try:
+            day = date.fromisoformat(document.date[:10])
+        except ValueError:
+            day = None
+    authors = [name.strip() for name in (document.author or "").split(";") if name.strip()]
+    return Result(document.title, authors, day, document.text or "")
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+
+def norm(text: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
+
+
+def title_ok(case: Case, result: Result) -> bool:
+    return bool(result.title) and norm(result.title) == norm(case.expected["title"])
+
+
+def authors_ok(case: Case, result: Result) -> bool:
+    return {norm(name) for name in result.authors} == {
+        norm(name) for name in case.expected["authors"]}
+
+
+def expected_time(case: Case) -> datetime | None:
+    raw = case.expected.get("published")
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def date_ok(case: Case, result: Result) -> bool:
+    expected = expected_time(case)
+    found = result.published
+    if expected is None or found is None:
+        return expected is None and found is None
+    if isinstance(found, datetime):
+        found = found.astimezone(expected.tzinfo or UTC).date()
+    return found == expected.date()
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def lcs_length(a: list[str], b: list[str]) -> int:
+    """Length of the longest common subsequence, bit-parallel (Allison-Dix/Hyyro)."""
+    if not a or not b:
+        return 0
+    masks: dict[str, int] = {}
+    for position, token in enumerate(b):
+        masks[token] = masks.get(token, 0) | (1 << position)
+    full = (1 << len(b)) - 1
+    row = full
+    for token in a:
+        match = row & masks.get(token, 0)
+        row = ((row + match) | (row - match)) & full
+    return len(b) - row.bit_count()
+
+
+def rouge_l(candidate: str, reference: str) -> float:
+    """ROUGE-L F1 of word tokens (0..1)."""
+    found, wanted = tokens(candidate), tokens(reference)
+    common = lcs_length(found, wanted)
+    if not common:
+        return 0.0
+    precision, recall = common / len(found), common / len(wanted)
+    return 2 * precision * recall / (precision + recall)
+
+
+def reference_text(case: Case) -> str:
+    return "\n".join([*case.expected.get("summary", []), *case.expected.get("paragraphs", [])])
+
+
+def body_f1(case: Case, result: Result) -> float:
+    return rouge_l(result.text, reference_text(case))
+
+
+# --- the run -----------------------------------------------------------------------------
+
+Extractor = Callable[[Case], Result]
+EXTRACTORS: dict[str, Extractor] = {"newswire": run_newswire, "trafilatura": run_trafilatura}
+
+
+def measure(cases: list[Case], repeat: int) -> tuple[dict[str, list[Result]], dict[str, list[float]]]:
+    """Every extractor on every page, alternating, ``repeat`` times; minimum time per page."""
+    for extractor in EXTRACTORS.values():  # warm-up: imports, models, caches
+        extractor(cases[0])
+    results: dict[str, list[Result]] = {name: [] for name in EXTRACTORS}
+    times: dict[str, list[float]] = {name: [] for name in EXTRACTORS}
+    for index, case in enumerate(cases):
+        best = {name: float("inf") for name in EXTRACTORS}
+        for run in range(repeat):
+            order = list(EXTRACTORS.items())
+            if (index + run) % 2:
+                order.reverse()
+            for name, extractor in order:
+                start = time.perf_counter()
+                result = extractor(case)
+                best[name] = min(best[name], time.perf_counter() - start)
+                if run == 0:
+                    results[name].append(result)
+        for name in EXTRACTORS:
+            times[name].append(best[name] * 1000)
+    return results, times
+
+
+def scores(cases: list[Case], results: list[Result]) -> dict[str, float]:
+    count = len(cases)
+    return {
+        "title": 100 * sum(map(title_ok, cases, results)) / count,
+        "authors": 100 * sum(map(authors_ok, cases, results)) / count,
+        "date": 100 * sum(map(date_ok, cases, results)) / count,
+        "body": 100 * statistics.fmean(map(body_f1, cases, results)),
+    }
+
+
+def report(cases: list[Case], results: dict[str, list[Result]],
+           times: dict[str, list[float]]) -> None:
+    table = {name: scores(cases, found) for name, found in results.items()}
+    print(f"{len(cases)} pages\n")
+    print(f"| metric | {' | '.join(EXTRACTORS)} |")
+    print(f"| --- | {' | '.join('---:' for _ in EXTRACTORS)} |")
+    for metric, unit in (("title", "%"), ("authors", "%"), ("date", "%"), ("body", "")):
+        label = {"body": "body ROUGE-L F1"}.get(metric, f"{metric} match")
+        cells = " | ".join(f"{table[name][metric]:.1f}{unit}" for name in EXTRACTORS)
+        print(f"| {label} | {cells} |")
+    for label, pick in (("median ms/page", 0.5), ("p95 ms/page", 0.95)):
+        cells = " | ".join(f"{_quantile(times[name], pick):.1f}" for name in EXTRACTORS)
+        print(f"| {label} | {cells} |")
+    ratio = sum(times["newswire"]) / sum(times["trafilatura"])
+    print(f"\ncost ratio newswire/trafilatura (total time): {ratio:.2f}x")
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def print_misses(cases: list[Case], results: list[Result]) -> None:
+    """Every newswire miss, for reading failures (``--misses``)."""
+    for case, result in zip(cases, results, strict=True):
+        if result.error:
+            print(f"{case.name}: ERROR {result.error}")
+            continue
+        if not title_ok(case, result):
+            print(f"{case.name}: title {result.title!r} != {case.expected['title']!r}")
+        if not authors_ok(case, result):
+            print(f"{case.name}: authors {result.authors!r} != {case.expected['authors']!r}")
+        if not date_ok(case, result):
+            print(f"{case.name}: date {result.published} != {case.expected['published']}")
+        f1 = body_f1(case, result)
+        if f1 < 0.9:
+            print(f"{case.name}: body ROUGE-L {f1:.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--limit", type=int, default=None, help="first N pages (smoke run)")
+    parser.add_argument("--repeat", type=int, default=3, help="timing runs per page")
+    parser.add_argument("--misses", action="store_true", help="list newswire's misses")
+    args = parser.parse_args(argv)
+    cases = load_cases(args.corpus, args.limit)
+    results, times = measure(cases, max(1, args.repeat))
+    if args.misses:
+        print_misses(cases, results["newswire"])
+        print()
+    report(cases, results, times)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
