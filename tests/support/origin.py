@@ -12,7 +12,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -27,6 +27,9 @@ class Response:
     drip_chunk: int = 1
     reset: bool = False  # close the socket without answering
     truncate_to: int | None = None  # announce full length, send only this many bytes
+    chunked: bool = False  # Transfer-Encoding: chunked, no Content-Length
+    stream: Callable[[], Iterable[bytes]] | None = None  # body made on the fly (chunked)
+    header_drip: float | None = None  # seconds between bytes of the status line and headers
 
 
 @dataclass
@@ -46,7 +49,8 @@ class Hit:
 class Origin:
     """Start with ``with Origin() as origin:``; ``origin.url("/x")`` gives absolute URLs."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, poll_interval: float = 0.5) -> None:
+        self.poll_interval = poll_interval  # how fast shutdown() returns
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
@@ -66,7 +70,9 @@ class Origin:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(poll_interval,), daemon=True
+        )
 
     # -- lifecycle -------------------------------------------------------------------
     def __enter__(self) -> Origin:
@@ -152,14 +158,59 @@ class Origin:
                 )
                 req.close_connection = True
                 return
+            if resp.header_drip is not None:
+                Origin._drip_head(req, resp)
+                return
             req.send_response(resp.status)
             for name, value in resp.headers.items():
                 req.send_header(name, value)
-            req.send_header("Content-Length", str(len(resp.body)))
+            if resp.chunked or resp.stream is not None:
+                req.send_header("Transfer-Encoding", "chunked")
+            else:
+                req.send_header("Content-Length", str(len(resp.body)))
             req.end_headers()
             if req.command == "HEAD":
                 return
+            if resp.chunked or resp.stream is not None:
+                Origin._write_chunked(req, resp)
+                return
             Origin._write_body(req, resp)
+
+    @staticmethod
+    def _drip_head(req: BaseHTTPRequestHandler, resp: Response) -> None:
+        lines = [
+            f"HTTP/1.1 {resp.status} X",
+            *(f"{k}: {v}" for k, v in resp.headers.items()),
+            f"Content-Length: {len(resp.body)}",
+            "",
+            "",
+        ]
+        for byte in _chunks("\r\n".join(lines).encode(), 1):
+            req.wfile.write(byte)
+            req.wfile.flush()
+            time.sleep(resp.header_drip or 0.0)
+        req.wfile.write(resp.body)
+        req.close_connection = True
+
+    @staticmethod
+    def _write_chunked(req: BaseHTTPRequestHandler, resp: Response) -> None:
+        """Chunked body (``stream`` or ``body``); ``truncate_to`` drops the final chunk."""
+        size = resp.drip_chunk if resp.drip is not None else 16_384
+        source = resp.stream() if resp.stream is not None else _chunks(resp.body, size)
+        sent = 0
+        for chunk in source:
+            if resp.truncate_to is not None and sent + len(chunk) > resp.truncate_to:
+                chunk = chunk[: resp.truncate_to - sent]
+            if chunk:
+                req.wfile.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                req.wfile.flush()
+            sent += len(chunk)
+            if resp.truncate_to is not None and sent >= resp.truncate_to:
+                req.close_connection = True
+                return
+            if resp.drip is not None:
+                time.sleep(resp.drip)
+        req.wfile.write(b"0\r\n\r\n")
 
     @staticmethod
     def _write_body(req: BaseHTTPRequestHandler, resp: Response) -> None:
