@@ -1,0 +1,290 @@
+"""The fetchers: the only I/O of this package. Everything else is in plain functions.
+
+Both fetchers run one fetch the same way: check the URL, then per hop send a GET (guarded
+connect, per-operation timeouts clamped to the fetch deadline), follow a redirect or check
+status, type and length, stream the raw body through a :class:`BodyReader`, and freeze the
+result into a :class:`FetchedPage`. Only ``service.errors`` classes leave a fetch.
+
+Requests go straight to the guarded transport, not through ``httpx.Client``: the client
+would parse ``Location`` itself (and fail on spellings the guard wants to judge), keep
+cookies, and read proxy settings from the environment. The transport keeps the connection
+pool, so a fetcher reuses connections across fetches.
+"""
+
+from __future__ import annotations
+
+import ssl
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+import anyio
+import httpcore
+import httpx
+
+from service.errors import PermanentError, Reason, TransientError
+from service.fetching.body import BodyReader, check_content_length
+from service.fetching.charset import detect_encoding
+from service.fetching.deadline import Deadline, deadline_scope
+from service.fetching.guard import AddressGuard
+from service.fetching.requests import (
+    REDIRECT_STATUSES,
+    Kind,
+    Redirects,
+    check_url,
+    request_headers,
+)
+from service.fetching.responses import check_body_type, check_declared_type, check_status, max_age
+from service.fetching.transport import AsyncGuardedTransport, GuardedTransport
+from service.models import FetchedPage
+from service.settings import Settings
+
+ASYNC_GRACE = 0.25  # the async fetch is cancelled this long after its deadline, as a backstop
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """One fetch, decided before any I/O."""
+
+    requested_url: str
+    url: str
+    kind: Kind
+    limit: int
+    headers: dict[str, str]
+    conditional: bool
+    max_redirects: int
+
+
+def plan_fetch(
+    settings: Settings,
+    guard: AddressGuard,
+    url: str,
+    kind: Kind,
+    etag: str | None,
+    last_modified: str | None,
+) -> FetchPlan:
+    headers = request_headers(
+        kind, settings.full_user_agent, etag=etag, last_modified=last_modified
+    )
+    return FetchPlan(
+        requested_url=url,
+        url=check_url(url, guard),
+        kind=kind,
+        limit=settings.max_page_bytes if kind == "page" else settings.max_feed_bytes,
+        headers=headers,
+        max_redirects=settings.max_redirects,
+        conditional="If-None-Match" in headers or "If-Modified-Since" in headers,
+    )
+
+
+def on_head(
+    plan: FetchPlan, redirects: Redirects, response: httpx.Response, guard: AddressGuard
+) -> BodyReader | None:
+    """Handle status and headers: ``None`` after recording a redirect, else a body reader."""
+    url, status, headers = redirects.current, response.status_code, response.headers
+    if status in REDIRECT_STATUSES:
+        redirects.follow(headers.get("location"), status, guard)
+        return None
+    check_status(
+        status,
+        url,
+        conditional=plan.conditional,
+        retry_after_header=headers.get("retry-after"),
+        now=datetime.now(UTC),
+    )
+    check_declared_type(plan.kind, headers.get("content-type"), url)
+    check_content_length(headers.get("content-length"), plan.limit, url)
+    return BodyReader(limit=plan.limit, content_encoding=headers.get("content-encoding"), url=url)
+
+
+def freeze_page(
+    plan: FetchPlan, redirects: Redirects, response: httpx.Response, body: bytes
+) -> FetchedPage:
+    headers = response.headers
+    content_type = (headers.get("content-type") or "").strip()[:200] or None
+    check_body_type(plan.kind, content_type, body, redirects.current)
+    return FetchedPage(
+        requested_url=plan.requested_url,
+        url=redirects.current,
+        status=response.status_code,
+        content=body,
+        content_type=content_type,
+        encoding=detect_encoding(body, content_type, kind=plan.kind),
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+        cache_control_max_age=max_age(headers.get("cache-control")),
+        fetched_at=datetime.now(UTC),
+        redirects=tuple(redirects.followed),
+    )
+
+
+@contextmanager
+def translate_errors(redirects: Redirects, deadline: Deadline) -> Iterator[None]:
+    """Wrap every library exception of a fetch into a ``service.errors`` class."""
+    try:
+        yield
+    except (httpx.TimeoutException, httpcore.TimeoutException, TimeoutError) as exc:
+        url = redirects.current
+        raise TransientError(
+            f"{url}: timed out ({type(exc).__name__}, fetch deadline {deadline.seconds:g} s)",
+            reason=Reason.TIMEOUT,
+        ) from exc
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+        raise PermanentError(f"{redirects.current}: {exc}", reason=Reason.BAD_URL) from exc
+    except (
+        httpx.TransportError,
+        httpcore.NetworkError,
+        httpcore.ProtocolError,
+        ssl.SSLError,
+        OSError,
+    ) as exc:
+        raise TransientError(
+            f"{redirects.current}: {type(exc).__name__}: {exc}", reason=Reason.CONNECTION
+        ) from exc
+    except (httpx.HTTPError, httpx.StreamError, zlib.error) as exc:
+        detail = f"{redirects.current}: {type(exc).__name__}: {exc}"
+        raise PermanentError(detail, reason=Reason.INTERNAL) from exc
+
+
+def build_request(
+    settings: Settings, plan: FetchPlan, url: str, deadline: Deadline
+) -> httpx.Request:
+    """The GET of one hop, its timeouts clamped to what is left of the deadline."""
+    left = max(deadline.remaining(), 0.001)
+    timeout = httpx.Timeout(left, connect=min(settings.connect_timeout, left))
+    return httpx.Request(
+        "GET", url, headers=plan.headers, extensions={"timeout": timeout.as_dict()}
+    )
+
+
+def _guard(settings: Settings) -> AddressGuard:
+    return AddressGuard(
+        allowed_networks=settings.allowed_networks, allow_private=settings.allow_private_networks
+    )
+
+
+class Fetcher:
+    """The sync fetcher (Celery workers, ``newswire extract``); pools connections."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.guard = _guard(settings)
+        limits = httpx.Limits(
+            max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0
+        )
+        self._transport = GuardedTransport(self.guard, limits=limits)
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        kind: Kind = "page",
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchedPage:
+        """GET ``url`` safely; raises ``NotModified``, ``TransientError`` or ``PermanentError``."""
+        plan = plan_fetch(self.settings, self.guard, url, kind, etag, last_modified)
+        deadline = Deadline(self.settings.fetch_timeout)
+        redirects = Redirects(plan.url, plan.max_redirects)
+        with deadline_scope(deadline), translate_errors(redirects, deadline):
+            while True:
+                page = self._hop(plan, redirects, deadline)
+                if page is not None:
+                    return page
+
+    def _hop(self, plan: FetchPlan, redirects: Redirects, deadline: Deadline) -> FetchedPage | None:
+        deadline.check(redirects.current)
+        request = build_request(self.settings, plan, redirects.current, deadline)
+        response = self._transport.handle_request(request)
+        try:
+            reader = on_head(plan, redirects, response, self.guard)
+            if reader is None:
+                return None
+            for chunk in response.iter_raw():
+                reader.feed(chunk)
+                deadline.check(redirects.current)
+            return freeze_page(plan, redirects, response, reader.finish())
+        finally:
+            response.close()
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncFetcher:
+    """The async fetcher (the poller: many feeds at once); pools connections."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.guard = _guard(settings)
+        limits = httpx.Limits(
+            max_connections=max(100, settings.poll_concurrency),
+            max_keepalive_connections=20,
+            keepalive_expiry=30.0,
+        )
+        self._transport = AsyncGuardedTransport(self.guard, limits=limits)
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        kind: Kind = "page",
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchedPage:
+        """GET ``url`` safely; raises ``NotModified``, ``TransientError`` or ``PermanentError``."""
+        plan = plan_fetch(self.settings, self.guard, url, kind, etag, last_modified)
+        deadline = Deadline(self.settings.fetch_timeout)
+        redirects = Redirects(plan.url, plan.max_redirects)
+        with deadline_scope(deadline), translate_errors(redirects, deadline):
+            with anyio.fail_after(deadline.seconds + ASYNC_GRACE):
+                while True:
+                    page = await self._hop(plan, redirects, deadline)
+                    if page is not None:
+                        return page
+
+    async def _hop(
+        self, plan: FetchPlan, redirects: Redirects, deadline: Deadline
+    ) -> FetchedPage | None:
+        deadline.check(redirects.current)
+        request = build_request(self.settings, plan, redirects.current, deadline)
+        response = await self._transport.handle_async_request(request)
+        try:
+            reader = on_head(plan, redirects, response, self.guard)
+            if reader is None:
+                return None
+            async for chunk in response.aiter_raw():
+                reader.feed(chunk)
+                deadline.check(redirects.current)
+            return freeze_page(plan, redirects, response, reader.finish())
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
