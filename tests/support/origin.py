@@ -3,7 +3,9 @@
 Routes are registered per path. Each route answers with a status, headers and a body, and
 can be told to: honour conditional GET (ETag / Last-Modified), wait before answering, drip
 its body a few bytes at a time, redirect, reset the connection, send a truncated body, or
-run any callable. Every request is logged, so tests can count fetches.
+run any callable; drip its status line and headers, or send a chunked body (from bytes or an
+endless generator, optionally cut before the last chunk). Every request is logged, so tests
+can count fetches.
 """
 
 from __future__ import annotations
