@@ -559,6 +559,22 @@ def test_connection_refused_is_transient(fetch: FetchFn) -> None:
     assert error.reason is Reason.CONNECTION
 
 
+def test_tls_errors_are_transient(origin: Origin, fetch: FetchFn) -> None:
+    """An https URL on a plain-HTTP port: the handshake fails."""
+    error, _ = refused(fetch, f"https://127.0.0.1:{origin.port}/")
+    assert isinstance(error, TransientError)
+    assert error.reason is Reason.CONNECTION
+
+
+def test_silent_tls_handshake_is_cut_at_the_deadline(fetch: FetchFn, settings: Settings) -> None:
+    """The kernel accepts the connection, nobody answers the ClientHello."""
+    using = settings.model_copy(update={"fetch_timeout": 1.0, "connect_timeout": 5.0})
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        error, took = refused(fetch, f"https://127.0.0.1:{server.getsockname()[1]}/", using=using)
+    assert error.reason is Reason.TIMEOUT
+    assert took < 1.0 + MARGIN
+
+
 # --- pure helpers ---------------------------------------------------------------------
 def test_retry_after_and_max_age() -> None:
     now = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
