@@ -10,9 +10,10 @@ pipeline (a failure to record is logged once and ignored).
 Names (prometheus_client adds ``_total`` to counters); the gauges read from Redis at scrape
 time are in :mod:`service.observability.redis_state`:
 
-- ``newswire_polls_total{outcome}``: fetched, not_modified, unchanged, error, removed
+- ``newswire_polls_total{outcome}``: fetched, not_modified, unchanged, error, removed,
+  interrupted
 - ``newswire_feed_entries_discovered_total``: entries read in fetched feed documents
-- ``newswire_feed_entries_enqueued_total{kind}``: article tasks sent (new, updated)
+- ``newswire_feed_entries_enqueued_total{kind}``: article tasks sent (new, changed)
 - ``newswire_fetch_duration_seconds{kind,result}``: kind feed or page; result ok,
   not_modified or the error's reason code
 - ``newswire_fetch_bytes_total{kind}``: body bytes received (after decompression)
@@ -84,7 +85,8 @@ def _create() -> Instruments:
             "newswire_feed_entries_discovered", "Entries read in fetched feed documents."),
         entries_enqueued=Counter(
             "newswire_feed_entries_enqueued", "Article tasks enqueued by the poller, by kind "
-            "(new entry, or updated: the feed's content of a seen entry changed).", ["kind"]),
+            "(new entry, or changed: what the feed says about a seen entry changed).",
+            ["kind"]),
         fetch_duration=Histogram(
             "newswire_fetch_duration_seconds", "HTTP fetches (redirects included) by kind "
             "(feed, page) and result (ok, not_modified, or the error's reason code).",
