@@ -55,7 +55,7 @@ def test_feeds_commands_round_trip(redis_server: object, tmp_path: Path) -> None
                      "ftp://nope", env=env)
     assert added.returncode == 1
     assert "added 2" in added.stdout
-    assert "not an http(s) URL: ftp://nope" in added.stderr
+    assert "skipped (not an http(s) URL): ftp://nope" in added.stderr
     again = newswire("feeds", "add", "https://a.example/rss", env=env)
     assert "added 0, already registered 1" in again.stdout
     exported = newswire("feeds", "export", env=env)

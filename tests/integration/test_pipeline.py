@@ -25,7 +25,8 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture
 def env(redis_server: EmbeddedRedis, redis_client: redis.Redis) -> dict[str, str]:
     return newswire_env(redis_server.url, poll_interval_max=2, task_max_retries=2,
-                        visibility_timeout=4)
+                        visibility_timeout=8, fetch_timeout=3, task_soft_time_limit=5,
+                        task_time_limit=6)
 
 
 @pytest.fixture
@@ -89,7 +90,8 @@ def test_feed_items_become_articles_once_then_updates(
     wait_for(lambda: len(articles(redis_client, settings)) >= 7, timeout=30, message="update")
     last = articles(redis_client, settings)[-1]
     assert last["type"] == "article.updated"
-    assert last["id"] == events[2]["id"]
+    story2 = next(e for e in events if json.loads(e["data"])["url"].endswith("/news/2"))
+    assert last["id"] == story2["id"]
     assert "revision 2" in json.loads(last["data"])["text"]
 
 
@@ -101,7 +103,7 @@ def test_failing_origin_is_retried_then_dead_lettered_and_others_carry_on(
     origin.add("/news/0", article_html(0, base=base))
     origin.add("/news/1", status=500, body="boom")
     origin.add("/news/2", status=429, body="slow down", headers={"Retry-After": "1"})
-    origin.add("/news/3", article_html(3, base=base), delay=7.0)  # > fetch timeout (5 s)
+    origin.add("/news/3", article_html(3, base=base), delay=4.0)  # > fetch timeout (3 s)
     origin.add("/feed.xml", rss_feed([0, 1, 2, 3], base=base), content_type="application/rss+xml")
     add_feed(redis_client, settings, origin.url("/feed.xml"))
     healthy = serve_site(origin, 2, feed_path="/other.xml", start=10)
