@@ -33,7 +33,7 @@ class Enqueuer:
 
     def queue_depth(self) -> int:
         with self.app.connection_for_write() as conn:
-            client = conn.default_channel.client
+            client: Any = conn.default_channel.client  # type: ignore[attr-defined]
             return int(client.llen(ARTICLE_QUEUE))
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import redis
+from redis.typing import EncodableT, FieldT
 
 from service.hashing import short_hash
 from service.models import FeedEntry
@@ -93,7 +94,7 @@ class FeedState:
                                   int(raw) if f.type == "int" else raw)
         return cls(**kwargs)
 
-    def to_hash(self) -> dict[str, str]:
+    def to_hash(self) -> dict[FieldT, EncodableT]:
         return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "extra"}
 
 

@@ -51,8 +51,8 @@ def error_backoff(
 ) -> float:
     """Exponential back-off (default interval * 2^(n-1), capped, ±10 % jitter);
     ``Retry-After`` is honoured when longer (up to a day)."""
-    base = min(bounds.maximum, bounds.default * 2 ** max(0, consecutive_errors - 1))
-    jitter = (rng or random).uniform(0.9, 1.1)
+    base = min(bounds.maximum, bounds.default * 2.0 ** max(0, consecutive_errors - 1))
+    jitter = float((rng or random).uniform(0.9, 1.1))
     delay = max(bounds.minimum, base * jitter)
     if retry_after:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))

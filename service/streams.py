@@ -129,13 +129,13 @@ def read_group(
     then new ones (XREADGROUP ``>``). Acknowledge each with ``XACK`` once handled."""
     out: list[tuple[str, dict[str, str]]] = []
     if reclaim_idle_ms > 0:
-        _next, claimed, *_ = client.xautoclaim(
+        reclaimed: Any = client.xautoclaim(
             stream, group, consumer, min_idle_time=reclaim_idle_ms, start_id="0-0", count=count
         )
-        out += [(_text(i), decode_fields(f)) for i, f in claimed if f]
+        out += [(_text(i), decode_fields(f)) for i, f in reclaimed[1] if f]
     if out:
         return out
-    resp = client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+    resp: Any = client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
     for _stream, entries in resp or []:
         out += [(_text(i), decode_fields(f)) for i, f in entries]
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 from datetime import UTC, datetime
 
 import redis
@@ -31,7 +32,7 @@ from service.streams import Streams
 log = get_logger("newswire.worker")
 
 
-class RequeueOnHardTimeout(Request):  # type: ignore[misc]
+class RequeueOnHardTimeout(Request):
     """A task killed by its hard time limit goes back to the queue instead of being acked."""
 
     def on_timeout(self, soft: bool, timeout: float) -> None:
@@ -55,11 +56,11 @@ class Resources:
         self.fetcher = MeteredFetcher(settings)  # a Fetcher that records fetch metrics
 
 
-class NewswireTask(Task):  # type: ignore[misc]
+class NewswireTask(Task[Any, str]):
     """Base class of newswire tasks: see the module docstring."""
 
     abstract = True
-    Request = RequeueOnHardTimeout
+    Request = "workers.base:RequeueOnHardTimeout"
     _resources: Resources | None = None
 
     @property
@@ -84,7 +85,7 @@ class NewswireTask(Task):  # type: ignore[misc]
     def retry_delay(self, error: TransientError) -> float:
         """Exponential back-off with full jitter, honouring Retry-After, below the
         visibility timeout (a longer ETA would be redelivered before it is due)."""
-        base = self.settings.retry_backoff * (2 ** self.request.retries)
+        base = self.settings.retry_backoff * (2.0 ** self.request.retries)
         delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not crypto
         if error.retry_after:
             delay = max(delay, error.retry_after)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from typing import Any
 
 import click
 import orjson
@@ -26,8 +27,10 @@ def render(entry_id: str, fields: dict[str, str], *, as_json: bool) -> str:
     return f"{when:20}  {kind}  {data.get('title', '')}  — {site}\n{'':31}{data.get('url', '')}"
 
 
-def _plain(client: redis.Redis, stream: str, last: str, count: int) -> list[tuple[str, dict]]:
-    resp = client.xread({stream: last}, count=count, block=1000)
+def _plain(
+    client: redis.Redis, stream: str, last: str, count: int
+) -> list[tuple[str, dict[str, str]]]:
+    resp: Any = client.xread({stream: last}, count=count, block=1000)
     return [(i, decode_fields(f)) for _s, entries in resp or [] for i, f in entries]
 
 
