@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from celery import Task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import redis
@@ -72,6 +73,7 @@ def test_read_group_reclaims_entries_of_a_dead_consumer(
     ensure_group(redis_client, stream, "g")  # idempotent
     taken = read_group(redis_client, stream, "g", "dead-one", block_ms=10, reclaim_idle_ms=0)
     assert len(taken) == 1  # read, never acknowledged: the consumer "died"
+    time.sleep(0.01)  # idle longer than the reclaim threshold below
     again = read_group(redis_client, stream, "g", "survivor", block_ms=10, reclaim_idle_ms=1)
     assert [i for i, _ in again] == [taken[0][0]]
     redis_client.xack(stream, "g", again[0][0])
