@@ -7,6 +7,7 @@ back to the ``struct_time`` feedparser derived (already in UTC).
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
@@ -27,6 +28,13 @@ _ZONES: dict[str, float] = {
     "ACST": 9.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
 }
 # fmt: on
+_RFC822 = re.compile(
+    r"(?:[A-Za-z]{3,9},?\s*)?\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s*(?P<zone>[+-]\d{4}|[A-Za-z]{1,5}))?\Z"
+)
+_EMAIL_ZONES = frozenset(
+    {"UT", "UTC", "GMT", "Z", "AST", "ADT", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
+)
 # Two defaults that differ in every date field: a string that lacks one is refused.
 _DEFAULT_A = datetime(2000, 1, 1)
 _DEFAULT_B = datetime(2001, 2, 2)
@@ -55,6 +63,14 @@ def _parse_raw(raw: str) -> datetime | None:
 
 
 def _rfc822(raw: str) -> datetime | None:
+    """Strict RFC 822 only: ``email.utils`` is lenient, ignores AM/PM and silently drops
+    zone names it does not know (those go to dateutil, which is told about them)."""
+    match = _RFC822.match(raw)
+    if match is None:
+        return None
+    zone = match.group("zone")
+    if zone and zone[0].isalpha() and zone.upper() not in _EMAIL_ZONES:
+        return None
     return parsedate_to_datetime(raw)
 
 

@@ -69,7 +69,10 @@ def to_utf8(content: bytes, content_type: str | None) -> bytes:
     ):
         data = _repair_mixed_utf8(data)
     headers = {"content-type": f"application/xml; charset={charset}"} if charset else {}
-    converted: bytes = convert_to_utf8(headers, data, {})
+    try:
+        converted: bytes = convert_to_utf8(headers, data, {})
+    except (ValueError, LookupError) as exc:  # e.g. a NUL inside the declared encoding name
+        raise PermanentError(f"undecodable: {exc}", reason=Reason.PARSE_ERROR) from exc
     return converted
 
 

@@ -81,7 +81,6 @@ def _entry(item: JsonObject) -> RawEntry:
     return RawEntry(
         guid=_id(item.get("id")),
         links=tuple(link for link in (url, _str(item, "external_url")) if link),
-        base=url,
         title=RawText(_str(item, "title")),
         summary=RawText(_str(item, "summary")),
         content=content,

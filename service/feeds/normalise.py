@@ -1,6 +1,7 @@
 """Adapter output (:mod:`service.feeds.raw`) to :class:`ParsedFeed`, alike for every format.
 
-- links resolved against ``xml:base``/the feed URL; only http(s) kept;
+- links resolved against ``xml:base``/the feed URL, URLs in content against ``xml:base``/the
+  entry link; only http(s) kept;
 - ``entry_id``: GUID, else link, else a hash of title and summary (entries with none of
   these are dropped); ids over ``MAX_ID_LENGTH`` are hashed;
 - title, summary, authors and tags as clean plain text (HTML stripped, entities decoded,
@@ -56,7 +57,8 @@ def normalise_entry(
     raw: RawEntry, *, feed_url: str, feed_title: str | None, feed_authors: tuple[str, ...] = ()
 ) -> FeedEntry | None:
     """One entry, normalised; ``None`` when it has no id, link, title or summary at all."""
-    base = resolve_url(feed_url, raw.base) or feed_url
+    xml_base = resolve_url(feed_url, raw.base)
+    base = xml_base or feed_url
     link = _first_url(base, raw.links)
     title = text_of(raw.title, MAX_TITLE_LENGTH)
     summary = text_of(raw.summary, MAX_SUMMARY_LENGTH) or text_of(raw.content, MAX_SUMMARY_LENGTH)
@@ -75,7 +77,8 @@ def normalise_entry(
         updated_at=updated,
         summary=summary,
         tags=_unique(raw.tags, MAX_TAGS),
-        content_html=_content_html(raw.content, base=base),
+        # Relative URLs in content: against xml:base, else the entry's own page.
+        content_html=_content_html(raw.content, base=xml_base or link or feed_url),
         image=_first_url(base, raw.images),
     )
 

@@ -16,7 +16,7 @@ _UNWANTED = re.compile(
 # Characters libxml2 refuses in a document (applied before handing a string to lxml).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TAG = re.compile(r"<[^>]*>")
-_SKIPPED = ("script", "style", "template", "noscript")
+_SKIPPED = ("script", "style", "template", "noscript", "svg", "math")
 # fmt: off
 _BLOCKS = frozenset({
     "p", "br", "div", "li", "ul", "ol", "tr", "td", "th", "table", "blockquote", "pre", "h1",

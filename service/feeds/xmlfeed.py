@@ -37,8 +37,10 @@ def read_xml(content: bytes, *, url: str, content_type: str | None, max_items: i
             f"an HTML page, not a feed ({content_type or 'no content type'})",
             reason=Reason.NOT_A_FEED,
         )
+    prepared = xmltree.prepare(data, max_items=max_items)
+    guard.refuse_declarations(prepared)  # defence in depth: what feedparser will see
     result = feedparser.parse(
-        io.BytesIO(xmltree.prepare(data, max_items=max_items)),
+        io.BytesIO(prepared),
         response_headers={"content-type": "application/xml", "content-location": url},
         # Both done once for every format, faster, by lxml (service.feeds.sanitize).
         resolve_relative_uris=False,
@@ -61,7 +63,7 @@ def read_xml(content: bytes, *, url: str, content_type: str | None, max_items: i
         ttl_seconds=polling_hint(
             _str(feed, "ttl"), _str(feed, "sy_updateperiod"), _str(feed, "sy_updatefrequency")
         ),
-        entries=_entries(entries),
+        entries=_entries(entries, url),
     )
 
 
@@ -89,12 +91,12 @@ def _number(value: str | None) -> float | None:
     return number if 0 < number < 1e9 else None
 
 
-def _entries(entries: list[Mapping[str, Any]]) -> Iterator[RawEntry]:
+def _entries(entries: list[Mapping[str, Any]], feed_url: str) -> Iterator[RawEntry]:
     for entry in entries:
-        yield _entry(entry)
+        yield _entry(entry, feed_url)
 
 
-def _entry(entry: Mapping[str, Any]) -> RawEntry:
+def _entry(entry: Mapping[str, Any], feed_url: str) -> RawEntry:
     content = _content(entry)
     summary = _text(entry, "summary")
     if summary.value == content.value:
@@ -104,7 +106,7 @@ def _entry(entry: Mapping[str, Any]) -> RawEntry:
         links=tuple(
             link for link in (_str(entry, "feedburner_origlink"), _str(entry, "link")) if link
         ),
-        base=_base(entry),
+        base=_base(entry, feed_url),
         title=_text(entry, "title"),
         summary=summary,
         content=content,
@@ -143,14 +145,16 @@ def _content(entry: Mapping[str, Any]) -> RawText:
     return RawText(_str(parts[0], "value"), False) if parts else RawText()
 
 
-def _base(entry: Mapping[str, Any]) -> str | None:
+def _base(entry: Mapping[str, Any], feed_url: str) -> str | None:
+    """The ``xml:base`` in effect for the entry (feedparser reports the feed URL otherwise)."""
     for detail in (
         *(_get(entry, "content") or ()),
         _get(entry, "summary_detail"),
         _get(entry, "title_detail"),
     ):
-        if isinstance(detail, Mapping) and _str(detail, "base"):
-            return _str(detail, "base")
+        base = _str(detail, "base") if isinstance(detail, Mapping) else None
+        if base:
+            return base if base != feed_url else None
     return None
 
 

@@ -3,9 +3,10 @@
 feedparser falls back to a pure-Python "loose" parser on any XML error, and that parser is
 slow on hostile input (9 MB of ``<a <a <a`` took 46 s). So feedparser only ever gets
 well-formed XML: libxml2 parses in recovery mode (no network, no DTD, no entity
-substitution), HTML named entities become character references first (RSS 0.91 relies on
-them), undeclared namespace prefixes and unknown entity references are neutralised, and the
-result is checked with expat, feedparser's own SAX parser, before it is handed over.
+substitution); named entities become character references first (HTML ones: RSS 0.91
+relies on them; XML ones: libxml2's recovery loses them); undeclared namespace prefixes and
+unknown entity references are neutralised; and the result is checked with expat,
+feedparser's own SAX parser, before it is handed over.
 
 Bounded work: items/entries beyond ``max_items`` are dropped here (feedparser spends ~30 µs
 per element), and a document still over ``MAX_ELEMENTS`` elements is refused.
@@ -22,9 +23,18 @@ from lxml import etree
 from service.errors import PermanentError, Reason
 
 MAX_ELEMENTS = 50_000
-_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_XML_ENTITIES = {
+    b"&lt;": b"&#60;",
+    b"&gt;": b"&#62;",
+    b"&amp;": b"&#38;",
+    b"&quot;": b"&#34;",
+    b"&apos;": b"&#39;",
+}
 _NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
-_ITEM_NAMES = frozenset({"item", "entry"})
+# Items and entries (RSS 1.0: children of the root; RSS 2.0: of channel; Atom: of feed),
+# after the first $n, selected by libxml2 (a Python loop over millions of children is slow).
+_ITEM = "*[local-name()='item' or local-name()='entry']"
+_EXTRA_ITEMS = f"(/*/{_ITEM} | /*/*[local-name()='channel']/{_ITEM})[position() > $n]"
 
 
 def prepare(data: bytes, *, max_items: int) -> bytes:
@@ -38,14 +48,11 @@ def prepare(data: bytes, *, max_items: int) -> bytes:
         remove_blank_text=False,
     )
     try:
-        root = etree.fromstring(_NAMED_ENTITY.sub(_character_reference, data), parser)
+        root = etree.fromstring(_character_references(data), parser)
     except etree.XMLSyntaxError as exc:
         raise PermanentError(f"no XML document: {exc}", reason=Reason.NOT_A_FEED) from exc
     if root is None:
         raise PermanentError("no XML document", reason=Reason.NOT_A_FEED)
-    if any(error.domain_name == "NAMESPACE" for error in parser.error_log):
-        _rename_unbound_prefixes(root)
-    _replace_entity_references(root)
     _trim_items(root, max_items)
     elements = int(root.xpath("count(//*)"))
     if elements > MAX_ELEMENTS:
@@ -53,15 +60,27 @@ def prepare(data: bytes, *, max_items: int) -> bytes:
             f"{elements} XML elements after trimming, over {MAX_ELEMENTS}",
             reason=Reason.HOSTILE_CONTENT,
         )
+    if any(error.domain_name == "NAMESPACE" for error in parser.error_log):
+        _rename_unbound_prefixes(root)
+    _replace_entity_references(root)
     out: bytes = etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True)
     _check_well_formed(out)
     return out
 
 
+def _character_references(data: bytes) -> bytes:
+    """Named entity references as character references.
+
+    The five XML ones too: libxml2 in recovery mode silently drops ``&lt;``/``&amp;`` … once
+    it has met an error, but keeps ``&#60;``/``&#38;`` (the same characters, everywhere).
+    """
+    for name, reference in _XML_ENTITIES.items():
+        data = data.replace(name, reference)
+    return _NAMED_ENTITY.sub(_character_reference, data)
+
+
 def _character_reference(match: re.Match[bytes]) -> bytes:
     name = match.group(1).decode("ascii")
-    if name in _XML_ENTITIES:
-        return match.group(0)
     text = html.entities.html5.get(f"{name};")
     if text is None:
         return match.group(0)
@@ -102,16 +121,11 @@ def _append_text(node: etree._Element, text: str) -> None:
 
 def _trim_items(root: etree._Element, max_items: int) -> None:
     """Keep the first ``max_items`` items/entries (children of the root or of ``channel``)."""
-    containers = [root, *[c for c in root if _local(c.tag) == "channel"]]
-    items = [c for container in containers for c in container if _local(c.tag) in _ITEM_NAMES]
-    for item in items[max_items:]:
-        parent = item.getparent()
+    extra = root.xpath(_EXTRA_ITEMS, n=max_items)
+    for item in extra if isinstance(extra, list) else ():
+        parent = item.getparent() if isinstance(item, etree._Element) else None
         if parent is not None:
             parent.remove(item)
-
-
-def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
 
 
 def _check_well_formed(data: bytes) -> None:
