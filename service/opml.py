@@ -28,6 +28,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 def parse_opml(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[FeedRef]:
     """``(xmlUrl, title)`` of every feed outline, deduplicated, http(s) only."""
     _check_size(content, max_bytes)
+    if content.startswith(codecs.BOM_UTF8) or content[:1].isspace():
+        content = content.removeprefix(codecs.BOM_UTF8).lstrip()  # before <?xml: tolerated
     try:
         root = defused_fromstring(
             content, forbid_dtd=False, forbid_entities=True, forbid_external=True
