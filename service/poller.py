@@ -149,7 +149,8 @@ class Poller:
         try:
             feed = await asyncio.to_thread(
                 parse_feed, page.content, url=page.url, content_type=page.content_type,
-                max_items=self.settings.max_items_per_poll)
+                max_items=self.settings.max_items_per_poll,
+                max_bytes=self.settings.max_feed_bytes)
         except IngestError as exc:
             return "error", now + self._failed(state, exc)
         new = self._enqueue_new(state, feed)
