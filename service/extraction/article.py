@@ -97,9 +97,10 @@ def extract_article(
 ) -> Article:
     """Structure one fetched page as an Article, using the feed entry's hints.
 
-    Pure: no network, no clock. Raises only ``PermanentError`` (``parse_error``,
-    ``hostile_content``, ``extraction_empty``; ``bad_url`` for a page URL that is no
-    http(s) URL).
+    Pure: no network, no clock. Raises only ``PermanentError``: ``parse_error`` (not
+    text, not parseable), ``hostile_content`` (nesting deeper than ``max_depth``),
+    ``extraction_empty`` (under ``min_text_chars`` of text, the feed's content included),
+    ``bad_url`` (a page URL that is no http(s) URL).
     """
     if not is_http_url(page.url):
         raise PermanentError(f"page URL is not http(s): {page.url[:100]!r}", reason=Reason.BAD_URL)
@@ -107,10 +108,12 @@ def extract_article(
     info = _read_page(tree, entry)
     site = _read_site(page.url, info, entry)
     fields = _choose_fields(info, site)
-    lines = drop_chrome(clean_lines(extract_text(tree, page.url))) if tree is not None else []
-    lines = _without_headline(lines, fields.title)
+    lines: list[str] = []
     standfirst = None
     if tree is not None:
+        lines = _without_headline(
+            drop_chrome(clean_lines(extract_text(tree, page.url))), fields.title
+        )
         standfirst = find_standfirst(
             tree, first_body_line=_first_paragraph(lines), descriptions=info.descriptions()
         )
@@ -118,7 +121,20 @@ def extract_article(
     text = _compose_text(lines, standfirst)
     if len(text) < max(min_text_chars, 1):
         text = _feed_fallback(entry, text, min_text_chars=min_text_chars, max_depth=max_depth)
+    return _assemble(page, entry, info, site, fields, text, standfirst)
+
+
+def _assemble(
+    page: FetchedPage,
+    entry: FeedEntry | None,
+    info: _Page,
+    site: _Site,
+    fields: _Fields,
+    text: str,
+    standfirst: str | None,
+) -> Article:
     title = fields.title or _title_from_text(text)
+    declared_languages = [info.jsonld.language, info.markup.html_lang, info.meta.language]
     return Article(
         id=article_id(site.canonical),
         url=page.url,
@@ -129,9 +145,7 @@ def extract_article(
         authors=fields.authors,
         published_at=fields.published,
         updated_at=fields.updated,
-        language=choose_language(
-            [info.jsonld.language, info.markup.html_lang, info.meta.language], text
-        ),
+        language=choose_language(declared_languages, text),
         summary=choose_summary(info.descriptions(), standfirst, title),
         text=text,
         word_count=word_count(text),

@@ -18,6 +18,24 @@ _PREFIX = re.compile(
 # Conjunctions are matched in lower case only: "Y." or "E." are initials.
 _SPLIT = re.compile(r"\s*(?:[,;/|&+·•]|\b(?:and|und|et|y|e|og|och|en|и|ve)\b)\s*")
 _PARENTHESES = re.compile(r"\s*\([^()]{0,40}\)")  # "Anna Muster (amu)", "Jo Doe (Reuters)"
+# Placeholders of content management systems and newsroom abbreviations, not people.
+_NOT_NAMES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "webmaster",
+        "editor",
+        "editors",
+        "staff",
+        "newsroom",
+        "red",
+        "redaktion",
+        "unknown",
+        "anonymous",
+        "guest",
+        "user",
+    }
+)
 # "Capital Von Jemima Kelly", "Analysis By Jo Doe": a label before a capitalised "Von"/"By"
 _LABEL_THEN_BY = re.compile(r"^[^,;]{1,40}?\s(?:By|Von|Par|Por)\s+(?=\S)")
 _NOT_A_NAME = re.compile(r"https?:|www\.|\.(?:com|org|net|de|at|ch|uk)\b|@|\d|[<>{}\[\]=_#]")
@@ -34,11 +52,20 @@ def split_authors(raw: list[str], *, exclude: set[str]) -> list[str]:
     for byline in raw:
         for name in _split(byline):
             key = comparable(name)
-            if key in seen or key in exclude or key.replace(" ", "") in exclude:
+            if key in seen or _names_publisher(name, key, exclude):
                 continue
             seen.add(key)
             names.append(name)
     return names[:MAX_AUTHORS]
+
+
+def _names_publisher(name: str, key: str, exclude: set[str]) -> bool:
+    """The site or publisher, or one of its branded desks ("MDR THÜRINGEN", "BBC News")."""
+    if key in exclude or key.replace(" ", "") in exclude or key in _NOT_NAMES:
+        return True
+    return any(
+        word.isupper() and len(word) >= 2 and comparable(word) in exclude for word in name.split()
+    )
 
 
 def _split(byline: str) -> list[str]:

@@ -61,7 +61,20 @@ _LINE_PATTERNS = (
     r"(?:follow us|folgen sie uns|suivez-nous|síguenos|seguici)\b.{0,80}",
     # advertising, related links, legal lines
     r"(?:advertisement|anzeige|werbung|publicité|publicidad|pubblicità|reklame|annons|"
-    r"sponsored|sponsored content|ad)\s*:?",
+    r"sponsored|sponsored content|ad)\b\s*:?.{0,40}",
+    r"(?:article|story) (?:content|continues below)\b.{0,30}",
+    # placeholders of blocked embeds and consent walls, skip links
+    r"(?:externer inhalt|external content|contenu externe|contenido externo)\b.{0,60}",
+    r".{0,80}\b(?:privacy settings|privatsphäre-einstellungen|datenschutz-?einstellungen|"
+    r"cookie[- ]settings|cookie-einstellungen|paramètres de confidentialité)\b.{0,40}",
+    r"(?:skip to|zum|springe zum|aller au) (?:main )?(?:content|inhalt|contenu)|hauptinhalt|"
+    r"main content|link zum \S+-inhalt",
+    # picture credits: "STR/AFP via Getty Images", "Foto: IMAGO / Sven Simon"
+    r"[^.!?]{0,60}(?:/|\bvia |:\s)[^.!?]{0,40}\b(?:getty images|imago(?: images)?|shutterstock|"
+    r"istock(?:photo)?|picture[- ]alliance|ap photo|afp|reuters|dpa|epa|keystone)\b[^.!?]{0,20}",
+    # update stamps: "Aktualisiert am 28.04.2023", "Updated 3 hours ago"
+    r"(?:aktualisiert|updated|veröffentlicht|published|mis à jour|publié|actualizado)"
+    r"(?: am| on| le| el| at)?\b(?>[\d\W]*)(?:(?>[^\W\d]+)(?>[\d\W]*)){0,3}",
     r"(?:read more|read also|also read|related(?: articles| stories| content)?|more on this|"
     r"mehr zum thema|lesen sie auch|auch interessant|weiterlesen|lire aussi|à lire aussi|"
     r"leer más|lee también|leggi anche|läs också|les også|lees ook|zum thema)\b\s*:?.{0,120}",
