@@ -95,8 +95,13 @@ def collect() -> list[SettingDoc]:
 def render_markdown(docs: list[SettingDoc]) -> str:
     lines = [BEGIN]
     for section in dict.fromkeys(d.section for d in docs):
-        lines += ["", f"#### {section}", "", "| variable | type | default | meaning |",
-                  "| --- | --- | --- | --- |"]
+        lines += [
+            "",
+            f"#### {section}",
+            "",
+            "| variable | type | default | meaning |",
+            "| --- | --- | --- | --- |",
+        ]
         for d in (d for d in docs if d.section == section):
             desc = d.description.replace("|", "\\|")
             lines.append(f"| `{d.env}` | {d.type} | `{d.default}` | {desc} |")
@@ -128,7 +133,7 @@ def splice(document: str, section: str) -> str:
     start, end = document.find(BEGIN), document.find(END)
     if start < 0 or end < start:
         raise ValueError(f"markers not found: add {BEGIN!r} and {END!r} to the document")
-    return document[:start] + section + document[end + len(END):]
+    return document[:start] + section + document[end + len(END) :]
 
 
 def expected() -> dict[Path, str]:

@@ -51,7 +51,11 @@ class MeteredFetcher(Fetcher):
     """:class:`~service.fetching.Fetcher` recording ``newswire_fetch_*`` metrics."""
 
     def fetch(
-        self, url: str, *, kind: Kind = "page", etag: str | None = None,
+        self,
+        url: str,
+        *,
+        kind: Kind = "page",
+        etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchedPage:
         with _measured(kind) as got:
@@ -63,12 +67,15 @@ class MeteredAsyncFetcher(AsyncFetcher):
     """:class:`~service.fetching.AsyncFetcher` recording ``newswire_fetch_*`` metrics."""
 
     async def fetch(
-        self, url: str, *, kind: Kind = "page", etag: str | None = None,
+        self,
+        url: str,
+        *,
+        kind: Kind = "page",
+        etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchedPage:
         with _measured(kind) as got:
-            got.append(await super().fetch(url, kind=kind, etag=etag,
-                                           last_modified=last_modified))
+            got.append(await super().fetch(url, kind=kind, etag=etag, last_modified=last_modified))
         return got[0]
 
 

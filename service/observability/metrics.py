@@ -82,32 +82,46 @@ def _create() -> Instruments:
     return Instruments(
         polls=Counter("newswire_polls", "Feed polls by outcome.", ["outcome"]),
         entries_discovered=Counter(
-            "newswire_feed_entries_discovered", "Entries read in fetched feed documents."),
+            "newswire_feed_entries_discovered", "Entries read in fetched feed documents."
+        ),
         entries_enqueued=Counter(
-            "newswire_feed_entries_enqueued", "Article tasks enqueued by the poller, by kind "
+            "newswire_feed_entries_enqueued",
+            "Article tasks enqueued by the poller, by kind "
             "(new entry, or changed: what the feed says about a seen entry changed).",
-            ["kind"]),
+            ["kind"],
+        ),
         fetch_duration=Histogram(
-            "newswire_fetch_duration_seconds", "HTTP fetches (redirects included) by kind "
+            "newswire_fetch_duration_seconds",
+            "HTTP fetches (redirects included) by kind "
             "(feed, page) and result (ok, not_modified, or the error's reason code).",
-            ["kind", "result"], buckets=FETCH_BUCKETS),
+            ["kind", "result"],
+            buckets=FETCH_BUCKETS,
+        ),
         fetch_bytes=Counter(
-            "newswire_fetch_bytes", "Body bytes received, after decompression.", ["kind"]),
+            "newswire_fetch_bytes", "Body bytes received, after decompression.", ["kind"]
+        ),
         extraction_duration=Histogram(
             "newswire_extraction_duration_seconds",
             "Extraction and structuring of one fetched page into an Article.",
-            buckets=EXTRACTION_BUCKETS),
+            buckets=EXTRACTION_BUCKETS,
+        ),
         tasks=Counter("newswire_tasks", "Article tasks run, by outcome.", ["outcome"]),
         task_duration=Histogram(
-            "newswire_task_duration_seconds", "Article task run time (one attempt).",
-            buckets=TASK_BUCKETS),
+            "newswire_task_duration_seconds",
+            "Article task run time (one attempt).",
+            buckets=TASK_BUCKETS,
+        ),
         published=Counter(
-            "newswire_articles_published", "Publish attempts on the article stream by "
+            "newswire_articles_published",
+            "Publish attempts on the article stream by "
             "result: created, updated, or duplicate (same id and content hash: not written).",
-            ["type"]),
+            ["type"],
+        ),
         dead_letters=Counter(
-            "newswire_dead_letters", "Entries written to the dead-letter stream.",
-            ["type", "reason"]),
+            "newswire_dead_letters",
+            "Entries written to the dead-letter stream.",
+            ["type", "reason"],
+        ),
     )
 
 
@@ -127,7 +141,6 @@ def _never_raises(fn: Callable[P, None]) -> Callable[P, None]:
                 log.warning("metrics_record_failed", metric=fn.__name__, error=repr(exc))
 
     return wrapper
-
 
 
 @_never_raises

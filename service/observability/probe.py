@@ -35,8 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     path = args[0] if args else "readyz"
     port = os.environ.get("NEWSWIRE_METRICS_PORT", "")
     if path not in PATHS or not port.isdigit():
-        print(f"usage: NEWSWIRE_METRICS_PORT=N python -m {__spec__.name if __spec__ else 'probe'}"
-              f" [{'|'.join(PATHS)}]", file=sys.stderr)
+        print(
+            f"usage: NEWSWIRE_METRICS_PORT=N python -m {__spec__.name if __spec__ else 'probe'}"
+            f" [{'|'.join(PATHS)}]",
+            file=sys.stderr,
+        )
         return 2
     return 0 if probe(int(port), path) == 200 else 1
 

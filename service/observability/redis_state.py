@@ -36,8 +36,11 @@ class RedisStateCollector(Collector):
     def __init__(self, settings: Settings, *, timeout: float = 2.0) -> None:
         self.settings = settings
         self.client = redis.Redis.from_url(
-            settings.effective_redis_url, decode_responses=True,
-            socket_timeout=timeout, socket_connect_timeout=timeout)
+            settings.effective_redis_url,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("newswire_redis_up", "1 when Redis answered this scrape.")
@@ -64,32 +67,43 @@ class RedisStateCollector(Collector):
         pipe.info("memory")
         *lengths, depth, feeds, overdue, memory = pipe.execute()
 
-        length = GaugeMetricFamily("newswire_stream_length", "Entries in the stream.",
-                                   labels=["stream"])
+        length = GaugeMetricFamily(
+            "newswire_stream_length", "Entries in the stream.", labels=["stream"]
+        )
         for stream, value in zip(streams, lengths, strict=True):
             length.add_metric([stream], value)
-        queue = GaugeMetricFamily("newswire_queue_depth",
-                                  "Article tasks waiting in the broker queue.", labels=["queue"])
+        queue = GaugeMetricFamily(
+            "newswire_queue_depth", "Article tasks waiting in the broker queue.", labels=["queue"]
+        )
         queue.add_metric([ARTICLE_QUEUE], depth)
         return [
-            length, *self._groups(streams), queue,
+            length,
+            *self._groups(streams),
+            queue,
             GaugeMetricFamily("newswire_feeds", "Registered feeds.", value=feeds),
-            GaugeMetricFamily("newswire_feeds_overdue",
-                              "Feeds due for a poll that no poller has claimed yet.",
-                              value=overdue),
-            GaugeMetricFamily("newswire_redis_used_memory_bytes", "Redis used_memory.",
-                              value=memory.get("used_memory", 0)),
+            GaugeMetricFamily(
+                "newswire_feeds_overdue",
+                "Feeds due for a poll that no poller has claimed yet.",
+                value=overdue,
+            ),
+            GaugeMetricFamily(
+                "newswire_redis_used_memory_bytes",
+                "Redis used_memory.",
+                value=memory.get("used_memory", 0),
+            ),
         ]
 
     def _groups(self, streams: list[str]) -> list[GaugeMetricFamily]:
         lag = GaugeMetricFamily(
             "newswire_consumer_group_lag",
             "Entries of the stream not yet delivered to the consumer group.",
-            labels=["stream", "group"])
+            labels=["stream", "group"],
+        )
         pending = GaugeMetricFamily(
             "newswire_consumer_group_pending",
             "Entries delivered to the consumer group and not yet acknowledged.",
-            labels=["stream", "group"])
+            labels=["stream", "group"],
+        )
         for stream in streams:
             for group in self._xinfo_groups(stream):
                 if group.get("lag") is not None:  # unknown after some trims/XDELs

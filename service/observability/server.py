@@ -36,8 +36,9 @@ Check = Callable[[], bool]
 
 def redis_check(settings: Settings, *, timeout: float = 2.0) -> Check:
     """A readiness check: Redis answers PING within ``timeout`` seconds."""
-    client = redis.Redis.from_url(settings.effective_redis_url, socket_timeout=timeout,
-                                  socket_connect_timeout=timeout)
+    client = redis.Redis.from_url(
+        settings.effective_redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
 
     def check() -> bool:
         try:
@@ -98,8 +99,9 @@ class _BuildInfo:
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        info = GaugeMetricFamily("newswire_build_info", "Version and role of this process.",
-                                 labels=["version", "role"])
+        info = GaugeMetricFamily(
+            "newswire_build_info", "Version and role of this process.", labels=["version", "role"]
+        )
         info.add_metric([_version(), self.role], 1)
         yield info
 
@@ -128,12 +130,16 @@ def _handler(endpoint: Endpoint) -> type[BaseHTTPRequestHandler]:
                 self._json(200, {"status": "ok", "role": endpoint.role})
             elif path == "/readyz":
                 ready, checks = endpoint.readiness()
-                self._json(200 if ready else 503, {
-                    "status": "ok" if ready else "unavailable", "role": endpoint.role,
-                    "checks": checks})
+                self._json(
+                    200 if ready else 503,
+                    {
+                        "status": "ok" if ready else "unavailable",
+                        "role": endpoint.role,
+                        "checks": checks,
+                    },
+                )
             else:
-                self._json(404, {"status": "not found",
-                                 "paths": ["/metrics", "/livez", "/readyz"]})
+                self._json(404, {"status": "not found", "paths": ["/metrics", "/livez", "/readyz"]})
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
             self._send(status, json.dumps(body).encode(), "application/json")
@@ -155,8 +161,9 @@ class Server:
         self.endpoint = endpoint
         self.httpd = httpd
         self.port = int(httpd.server_address[1])
-        self._thread = threading.Thread(target=httpd.serve_forever, name="newswire-http",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, name="newswire-http", daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:
@@ -170,16 +177,22 @@ def serve(settings: Settings, endpoint: Endpoint) -> Server | None:
     if settings.metrics_port is None:
         return None
     try:
-        httpd = ThreadingHTTPServer((settings.metrics_host, settings.metrics_port),
-                                    _handler(endpoint))
+        httpd = ThreadingHTTPServer(
+            (settings.metrics_host, settings.metrics_port), _handler(endpoint)
+        )
     except OSError as exc:
-        log.error("metrics_endpoint_unavailable", host=settings.metrics_host,
-                  port=settings.metrics_port, error=str(exc))
+        log.error(
+            "metrics_endpoint_unavailable",
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+            error=str(exc),
+        )
         return None
     httpd.daemon_threads = True
     server = Server(endpoint, httpd)
-    log.info("metrics_endpoint_started", role=endpoint.role, host=settings.metrics_host,
-             port=server.port)
+    log.info(
+        "metrics_endpoint_started", role=endpoint.role, host=settings.metrics_host, port=server.port
+    )
     return server
 
 
@@ -189,6 +202,9 @@ def serve_poller(settings: Settings, extra: Iterable[Collector] = ()) -> Server 
         return None
     from service.observability.redis_state import RedisStateCollector
 
-    endpoint = Endpoint("poller", checks={"redis": redis_check(settings)},
-                        collectors=[RedisStateCollector(settings), *extra])
+    endpoint = Endpoint(
+        "poller",
+        checks={"redis": redis_check(settings)},
+        collectors=[RedisStateCollector(settings), *extra],
+    )
     return serve(settings, endpoint)

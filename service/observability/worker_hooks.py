@@ -74,8 +74,10 @@ def on_worker_init(sender: Any = None, **_: Any) -> None:
         current.metrics_dir = metrics.enable_multiprocess()
     except RuntimeError as exc:  # something recorded already: single-process values only
         log.warning("metrics_multiprocess_unavailable", error=str(exc))
-    endpoint = Endpoint("worker", checks={"redis": redis_check(settings),
-                                          "consumer": lambda: current.consumer_running})
+    endpoint = Endpoint(
+        "worker",
+        checks={"redis": redis_check(settings), "consumer": lambda: current.consumer_running},
+    )
     current.server = serve(settings, endpoint)
 
 
@@ -107,8 +109,13 @@ def on_task_prerun(task_id: str | None = None, task: Any = None, **_: Any) -> No
         current.started[task_id] = time.monotonic()
 
 
-def on_task_postrun(task_id: str | None = None, task: Any = None, retval: Any = None,
-                    state: str | None = None, **_: Any) -> None:
+def on_task_postrun(
+    task_id: str | None = None,
+    task: Any = None,
+    retval: Any = None,
+    state: str | None = None,
+    **_: Any,
+) -> None:
     if not task_id or not str(getattr(task, "name", "")).startswith(TASK_PREFIX):
         return
     started = current.started.pop(task_id, None)
@@ -122,6 +129,9 @@ def task_outcome(celery_state: str | None, retval: object) -> str:
         text = str(retval)
         if text.startswith("dead:"):
             return "dead_letter"
-        return text.removeprefix("article.") if text in (
-            "article.created", "article.updated", "duplicate") else "success"
+        return (
+            text.removeprefix("article.")
+            if text in ("article.created", "article.updated", "duplicate")
+            else "success"
+        )
     return {"RETRY": "retry", "REJECTED": "requeued"}.get(str(celery_state), "failed")

@@ -56,20 +56,37 @@ def npm_install(package_dir: Path, work: Path, *, timeout: float = 180) -> Path:
         pytest.skip("node and npm are not installed (CI has node 20): Node.js checks skipped")
     target = work / package_dir.name
     shutil.copytree(package_dir, target, ignore=shutil.ignore_patterns("node_modules"))
-    env = {**os.environ, "npm_config_cache": str(work / "npm-cache"),
-           "npm_config_audit": "false", "npm_config_fund": "false",
-           "npm_config_update_notifier": "false", "npm_config_fetch_retries": "1",
-           "npm_config_fetch_timeout": "60000"}
+    env = {
+        **os.environ,
+        "npm_config_cache": str(work / "npm-cache"),
+        "npm_config_audit": "false",
+        "npm_config_fund": "false",
+        "npm_config_update_notifier": "false",
+        "npm_config_fetch_retries": "1",
+        "npm_config_fetch_timeout": "60000",
+    }
     command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
     if not (target / "package-lock.json").exists():
         command[1] = "install"
     try:
-        done = subprocess.run(command, cwd=target, env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            command,
+            cwd=target,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"`npm ci` in {package_dir.name} took over {timeout:.0f}s: is the npm "
-                    "registry reachable?")
+        pytest.fail(
+            f"`npm ci` in {package_dir.name} took over {timeout:.0f}s: is the npm "
+            "registry reachable?"
+        )
     if done.returncode != 0:
-        pytest.fail(f"`npm ci` in {package_dir.name} failed ({done.returncode}):\n"
-                    f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        pytest.fail(
+            f"`npm ci` in {package_dir.name} failed ({done.returncode}):\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return target

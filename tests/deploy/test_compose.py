@@ -19,8 +19,19 @@ ROLES = ("poller", "worker")
 
 def validate(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-         str(path)], capture_output=True, text=True, timeout=60, check=False)
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_valid_against_the_compose_specification() -> None:
@@ -62,7 +73,12 @@ def test_roles_wait_for_redis_and_report_health(services: dict[str, Any], role: 
     assert service["command"] == [role]
     assert service["depends_on"]["redis"]["condition"] == "service_healthy"
     assert service["healthcheck"]["test"] == [
-        "CMD", "python", "-m", "service.observability.probe", "readyz"]
+        "CMD",
+        "python",
+        "-m",
+        "service.observability.probe",
+        "readyz",
+    ]
     assert service["environment"]["NEWSWIRE_METRICS_PORT"] == str(METRICS_PORT)
     assert service["environment"]["NEWSWIRE_REDIS_URL"] == "redis://redis:6379/0"
     assert {"path": ".env", "required": False} in service["env_file"]

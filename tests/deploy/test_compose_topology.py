@@ -54,8 +54,11 @@ def image_env() -> dict[str, str]:
 
 
 def role_env(service: dict[str, Any], redis_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("NEWSWIRE_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NEWSWIRE_") and k != "PROMETHEUS_MULTIPROC_DIR"
+    }
     env.update(image_env())
     env.update({k: str(v) for k, v in service["environment"].items()})
     compose_redis = urlsplit(env["NEWSWIRE_REDIS_URL"])
@@ -68,8 +71,15 @@ def role_env(service: dict[str, Any], redis_url: str) -> dict[str, str]:
 
 
 def newswire(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "service.cli.entry", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli.entry", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def healthcheck(service: dict[str, Any], env: dict[str, str]) -> int:
@@ -77,21 +87,35 @@ def healthcheck(service: dict[str, Any], env: dict[str, str]) -> int:
     kind, *command = service["healthcheck"]["test"]
     assert kind == "CMD"
     assert command[0] == "python"
-    done = subprocess.run([sys.executable, *command[1:]], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, *command[1:]],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     return done.returncode
 
 
 @pytest.fixture
-def topology(redis_server: EmbeddedRedis, redis_client: redis.Redis,
-             tmp_path: Path) -> Iterator[dict[str, dict[str, str]]]:
+def topology(
+    redis_server: EmbeddedRedis, redis_client: redis.Redis, tmp_path: Path
+) -> Iterator[dict[str, dict[str, str]]]:
     services = compose()["services"]
     envs = {role: role_env(services[role], redis_server.url) for role in ROLES}
-    with running(services["poller"]["command"], envs["poller"], tmp_path / "poller.log"), \
-            running(services["worker"]["command"], envs["worker"], tmp_path / "worker.log"):
+    with (
+        running(services["poller"]["command"], envs["poller"], tmp_path / "poller.log"),
+        running(services["worker"]["command"], envs["worker"], tmp_path / "worker.log"),
+    ):
         for role in ROLES:
-            wait_for(lambda role=role: healthcheck(services[role], envs[role]) == 0,  # type: ignore[misc]
-                     timeout=60, interval=0.5, message=f"{role} healthy")
+            wait_for(
+                lambda role=role: healthcheck(services[role], envs[role]) == 0,  # type: ignore[misc]
+                timeout=60,
+                interval=0.5,
+                message=f"{role} healthy",
+            )
         yield envs
 
 
@@ -114,13 +138,22 @@ def test_compose_topology_ingests_and_reports(
         for i in range(ARTICLES):
             origin.add(f"/news/{i}", article_html(i, base=base))
         # one entry links to a page that is gone: a dead letter with reason http_status
-        origin.add("/feed.xml", rss_feed([*range(ARTICLES), 404], base=base),
-                   content_type="application/rss+xml")
+        origin.add(
+            "/feed.xml",
+            rss_feed([*range(ARTICLES), 404], base=base),
+            content_type="application/rss+xml",
+        )
         added = newswire(["feeds", "add", origin.url("/feed.xml")], poller_env)
         assert added.returncode == 0, added.stderr
-        wait_for(lambda: redis_client.xlen(settings.articles_stream) >= ARTICLES
-                 and redis_client.xlen(settings.dead_stream) >= 1,
-                 timeout=90, interval=0.3, message="articles and a dead letter")
+        wait_for(
+            lambda: (
+                redis_client.xlen(settings.articles_stream) >= ARTICLES
+                and redis_client.xlen(settings.dead_stream) >= 1
+            ),
+            timeout=90,
+            interval=0.3,
+            message="articles and a dead letter",
+        )
 
     entries = [fields for _id, fields in redis_client.xrange(settings.articles_stream)]
     assert [e["type"] for e in entries] == ["article.created"] * ARTICLES
@@ -130,8 +163,11 @@ def test_compose_topology_ingests_and_reports(
     (dead,) = [f for _i, f in redis_client.xrange(settings.dead_stream)]
     assert (dead["reason"], dead["url"].rsplit("/", 1)[1]) == ("http_status", "404")
 
-    poller = wait_for(lambda: _moved(scrape(poller_env), "newswire_polls_total",
-                                     outcome="fetched"), timeout=10, message="poll counted")
+    poller = wait_for(
+        lambda: _moved(scrape(poller_env), "newswire_polls_total", outcome="fetched"),
+        timeout=10,
+        message="poll counted",
+    )
     assert poller
     p, w = scrape(poller_env), scrape(worker_env)
     pb, wb = before["poller"], before["worker"]
@@ -160,11 +196,9 @@ def test_compose_topology_ingests_and_reports(
     assert value(w, "newswire_extraction_duration_seconds_count") == ARTICLES
     assert value(w, "newswire_extraction_duration_seconds_sum") > 0
     assert value(w, "newswire_fetch_duration_seconds_count", kind="page", result="ok") == ARTICLES
-    assert value(w, "newswire_fetch_duration_seconds_count", kind="page",
-                 result="http_status") == 1
+    assert value(w, "newswire_fetch_duration_seconds_count", kind="page", result="http_status") == 1
     assert value(w, "newswire_fetch_bytes_total", kind="page") > 0
-    assert value(w, "newswire_dead_letters_total", type="article.failed",
-                 reason="http_status") == 1
+    assert value(w, "newswire_dead_letters_total", type="article.failed", reason="http_status") == 1
     assert value(wb, "newswire_tasks_total", outcome="created") == 0
     assert value(w, "newswire_build_info", version="0.1.0", role="worker") == 1
 
@@ -181,8 +215,9 @@ def test_compose_topology_ingests_and_reports(
     assert_task_logs_carry_context(tmp_path / "worker.log")
 
 
-def _moved(scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str,
-           **labels: str) -> bool:
+def _moved(
+    scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> bool:
     return value(scraped, name, **labels) > 0
 
 
@@ -196,8 +231,7 @@ def compose_contract() -> dict[str, Any]:
 def assert_task_logs_carry_context(log: Path) -> None:
     """The worker logs JSON (NEWSWIRE_LOG_FORMAT=json from the image and compose); every line
     logged inside a task carries task_id, feed and url."""
-    lines = [json.loads(line) for line in log.read_text().splitlines()
-             if line.startswith("{")]
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert lines, "no JSON log lines"
     in_tasks = [line for line in lines if "task_id" in line]
     done = [line for line in in_tasks if line["event"] == "article_done"]

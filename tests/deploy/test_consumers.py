@@ -35,11 +35,25 @@ def test_node_consumer_reads_each_event_once_and_takes_over_a_dead_consumers_ent
     redis_client.xgroup_create(stream, group, id="0")
     redis_client.xreadgroup(group, "dead-consumer", {stream: ">"}, count=1)
 
-    env = {**os.environ, "REDIS_URL": redis_server.url, "STREAM": stream, "GROUP": group,
-           "CONSUMER": "node-1", "RECLAIM_IDLE_MS": "0", "MAX_EVENTS": "5",
-           "IDLE_EXIT_MS": "5000"}
-    done = subprocess.run(["node", "consumer.mjs"], cwd=consumer, env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_server.url,
+        "STREAM": stream,
+        "GROUP": group,
+        "CONSUMER": "node-1",
+        "RECLAIM_IDLE_MS": "0",
+        "MAX_EVENTS": "5",
+        "IDLE_EXIT_MS": "5000",
+    }
+    done = subprocess.run(
+        ["node", "consumer.mjs"],
+        cwd=consumer,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
     entries = redis_client.xrange(stream)

@@ -62,8 +62,10 @@ def test_referenced_article_schema_exists(doc: dict[str, Any]) -> None:
     path = article_schema_path(doc)
     assert path == REPO / "docs" / "schema" / "article.v1.json"
     if not path.exists():
-        pytest.skip(f"{path.relative_to(REPO)} (referenced by asyncapi.yaml) is not generated "
-                    "yet: `make schema` writes it from service.models.Article")
+        pytest.skip(
+            f"{path.relative_to(REPO)} (referenced by asyncapi.yaml) is not generated "
+            "yet: `make schema` writes it from service.models.Article"
+        )
     assert json.loads(path.read_text())["title"] == "Article"
 
 
@@ -110,8 +112,13 @@ def test_reason_codes_match_the_code(doc: dict[str, Any]) -> None:
 
 def test_dead_letter_fields_match_the_model(doc: dict[str, Any]) -> None:
     schema = doc["components"]["schemas"]["deadLetter"]
-    letter = DeadLetter(type="feed.failed", url="https://x.example/feed", reason="timeout",
-                        detail="d", failed_at=datetime.now(UTC))
+    letter = DeadLetter(
+        type="feed.failed",
+        url="https://x.example/feed",
+        reason="timeout",
+        detail="d",
+        failed_at=datetime.now(UTC),
+    )
     assert set(schema["properties"]) == set(letter.to_fields()) == set(schema["required"])
 
 
@@ -128,13 +135,23 @@ def test_examples_match_their_schemas(doc: dict[str, Any], message: str) -> None
 def article(i: int, text: str) -> Article:
     url = f"https://news.example/story/{i}"
     return Article(
-        id=short_hash(url), url=url, canonical_url=url,
+        id=short_hash(url),
+        url=url,
+        canonical_url=url,
         feed=FeedRef(url="https://news.example/rss", title="Example"),
-        site=SiteRef(name="Example", domain="news.example"), title=f"Story {i}",
-        authors=["A. Reporter"], published_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
-        language="en", summary="s", text=text, word_count=len(text.split()),
-        tags=["t"], content_hash=short_hash(text), fetched_at=datetime.now(UTC),
-        extractor=ExtractorInfo(name="test", version="0"))
+        site=SiteRef(name="Example", domain="news.example"),
+        title=f"Story {i}",
+        authors=["A. Reporter"],
+        published_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+        language="en",
+        summary="s",
+        text=text,
+        word_count=len(text.split()),
+        tags=["t"],
+        content_hash=short_hash(text),
+        fetched_at=datetime.now(UTC),
+        extractor=ExtractorInfo(name="test", version="0"),
+    )
 
 
 def test_real_stream_entries_match_the_contract(
@@ -144,9 +161,17 @@ def test_real_stream_entries_match_the_contract(
     streams.publish(article(1, "First version of the story."))
     streams.publish(article(1, "Second version of the story."))
     streams.publish(article(1, "Second version of the story."))  # duplicate: not written
-    streams.dead_letter(DeadLetter(type="article.failed", url="http://10.0.0.1/", feed_url="",
-                                   reason=Reason.BLOCKED_ADDRESS.value, detail="private",
-                                   attempts=1, failed_at=datetime.now(UTC)))
+    streams.dead_letter(
+        DeadLetter(
+            type="article.failed",
+            url="http://10.0.0.1/",
+            feed_url="",
+            reason=Reason.BLOCKED_ADDRESS.value,
+            detail="private",
+            attempts=1,
+            failed_at=datetime.now(UTC),
+        )
+    )
     events = [f for _i, f in redis_client.xrange(doc["channels"]["articles"]["address"])]
     assert [e["type"] for e in events] == ["article.created", "article.updated"]
     event_schema = message_validator(doc, "articleEvent")
@@ -161,8 +186,9 @@ def test_real_stream_entries_match_the_contract(
 
 
 def test_operations_send_on_both_channels(doc: dict[str, Any]) -> None:
-    channels = {op["channel"]["$ref"] for op in doc["operations"].values()
-                if op["action"] == "send"}
+    channels = {
+        op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "send"
+    }
     assert channels == {"#/channels/articles", "#/channels/dead"}
 
 

@@ -19,7 +19,8 @@ def test_settings_docs_are_up_to_date() -> None:
     """Fails after a change to service/settings.py until `python -m service.settings_doc`."""
     for path, expected in settings_doc.expected().items():
         assert path.read_text(encoding="utf-8") == expected, (
-            f"{path.relative_to(REPO)} is stale: run `python -m service.settings_doc`")
+            f"{path.relative_to(REPO)} is stale: run `python -m service.settings_doc`"
+        )
     assert settings_doc.main(["--check"]) == 0
 
 
@@ -36,10 +37,20 @@ def test_splice_needs_its_markers() -> None:
         settings_doc.splice("no markers here", "x")
 
 
-@pytest.mark.parametrize("heading", [
-    "## Deploying with Docker Compose", "## Deploying on Kubernetes",
-    "## Health, metrics and logs", "## Sizing", "## Retention and trimming", "## Scaling",
-    "## The visibility timeout trade-off", "## Upgrading", "## Settings"])
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "## Deploying with Docker Compose",
+        "## Deploying on Kubernetes",
+        "## Health, metrics and logs",
+        "## Sizing",
+        "## Retention and trimming",
+        "## Scaling",
+        "## The visibility timeout trade-off",
+        "## Upgrading",
+        "## Settings",
+    ],
+)
 def test_operations_guide_sections(heading: str) -> None:
     assert re.search(rf"^{re.escape(heading)}$", OPERATIONS.read_text(), re.MULTILINE)
 
@@ -54,8 +65,10 @@ def test_consuming_guide_has_python_node_and_redis_cli() -> None:
 
 def test_sizing_benchmark_runs_and_matches_the_guide() -> None:
     """A small run of bench/redis_footprint.py: the per-article figure of the guide holds."""
-    rows = {name: per for name, per, _note in
-            redis_footprint.run(articles=300, words=700, feeds=1000, seen=5000)}
+    rows = {
+        name: per
+        for name, per, _note in redis_footprint.run(articles=300, words=700, feeds=1000, seen=5000)
+    }
     article = rows["article (stream entry + dedup record)"]
     assert 4_500 < article < 6_500  # the guide says ≈ 5,400
     assert 500 < rows["feed (registry, schedule, state)"] < 1_100  # ≈ 770

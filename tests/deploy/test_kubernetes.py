@@ -21,16 +21,21 @@ KUBERNETES_VERSION = "1.30.0"  # oldest supported version the manifests target
 
 
 def manifests(directory: Path = K8S) -> list[tuple[Path, dict[str, Any]]]:
-    return [(path, doc) for path in sorted(directory.glob("*.yaml"))
-            if path.name != "kustomization.yaml" for doc in load_yaml_all(path)]
+    return [
+        (path, doc)
+        for path in sorted(directory.glob("*.yaml"))
+        if path.name != "kustomization.yaml"
+        for doc in load_yaml_all(path)
+    ]
 
 
 def by_kind(kind: str) -> dict[str, dict[str, Any]]:
     return {doc["metadata"]["name"]: doc for _p, doc in manifests() if doc["kind"] == kind}
 
 
-@pytest.mark.parametrize(("path", "doc"), manifests(),
-                         ids=lambda v: v.name if isinstance(v, Path) else v["kind"])
+@pytest.mark.parametrize(
+    ("path", "doc"), manifests(), ids=lambda v: v.name if isinstance(v, Path) else v["kind"]
+)
 def test_manifest_is_valid_kubernetes(path: Path, doc: dict[str, Any]) -> None:
     kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
@@ -91,8 +96,9 @@ def test_configmap_holds_valid_settings() -> None:
 def test_metrics_service_selects_both_roles() -> None:
     service = by_kind("Service")["newswire-metrics"]
     assert service["spec"]["selector"] == {"app.kubernetes.io/name": "newswire"}
-    assert service["spec"]["ports"] == [{"name": "metrics", "port": METRICS_PORT,
-                                         "targetPort": "metrics"}]
+    assert service["spec"]["ports"] == [
+        {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics"}
+    ]
 
 
 def test_redis_statefulset_persists_with_aof() -> None:
@@ -129,8 +135,15 @@ def test_keda_scaled_object_against_the_crd_schema(tmp_path: Path) -> None:
     bad = json.loads(json.dumps(good))
     bad["metadata"]["name"] = "broken"
     bad["spec"]["minReplicaCount"] = "one"
-    done = subprocess.run(["node", "validate.mjs"], cwd=tool, input=json.dumps([good, bad]),
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        ["node", "validate.mjs"],
+        cwd=tool,
+        input=json.dumps([good, bad]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ok newswire-worker" in done.stdout, done.stdout + done.stderr
     assert "invalid broken" in done.stdout

@@ -17,14 +17,24 @@ DASHBOARD = DEPLOY / "grafana" / "newswire.json"
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
 # Every metric newswire exports (the topology test checks each against real scrapes).
 EXPORTED = {
-    "newswire_polls_total", "newswire_feed_entries_discovered_total",
-    "newswire_feed_entries_enqueued_total", "newswire_fetch_duration_seconds",
-    "newswire_fetch_bytes_total", "newswire_extraction_duration_seconds",
-    "newswire_tasks_total", "newswire_task_duration_seconds",
-    "newswire_articles_published_total", "newswire_dead_letters_total",
-    "newswire_stream_length", "newswire_consumer_group_lag",
-    "newswire_consumer_group_pending", "newswire_queue_depth", "newswire_feeds",
-    "newswire_feeds_overdue", "newswire_redis_up", "newswire_redis_used_memory_bytes",
+    "newswire_polls_total",
+    "newswire_feed_entries_discovered_total",
+    "newswire_feed_entries_enqueued_total",
+    "newswire_fetch_duration_seconds",
+    "newswire_fetch_bytes_total",
+    "newswire_extraction_duration_seconds",
+    "newswire_tasks_total",
+    "newswire_task_duration_seconds",
+    "newswire_articles_published_total",
+    "newswire_dead_letters_total",
+    "newswire_stream_length",
+    "newswire_consumer_group_lag",
+    "newswire_consumer_group_pending",
+    "newswire_queue_depth",
+    "newswire_feeds",
+    "newswire_feeds_overdue",
+    "newswire_redis_up",
+    "newswire_redis_used_memory_bytes",
     "newswire_build_info",
 }
 

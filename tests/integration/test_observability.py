@@ -45,19 +45,22 @@ def get(port: int, path: str) -> tuple[int, str]:
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Every sample of a scrape: (name, sorted labels) -> value, via prometheus_client's parser."""
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
-def value(scrape: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str,
-          **labels: str) -> float:
+def value(
+    scrape: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float:
     return scrape.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 @pytest.fixture
 def metrics_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"metrics_port": free_port(),
-                                       "metrics_host": "127.0.0.1"})
+    return settings.model_copy(update={"metrics_port": free_port(), "metrics_host": "127.0.0.1"})
 
 
 @pytest.fixture
@@ -136,8 +139,9 @@ def test_poller_endpoint_reads_the_shared_state_from_redis(
     redis_client.xadd(s.dead_stream, {"type": "article.failed"})
     redis_client.xgroup_create(s.articles_stream, "indexer", id="0")
     redis_client.xreadgroup("indexer", "c1", {s.articles_stream: ">"}, count=2)
-    redis_client.xack(s.articles_stream, "indexer",
-                      redis_client.xrange(s.articles_stream, count=1)[0][0])
+    redis_client.xack(
+        s.articles_stream, "indexer", redis_client.xrange(s.articles_stream, count=1)[0][0]
+    )
     redis_client.rpush(ARTICLE_QUEUE, "t1", "t2", "t3", "t4")
     running = serve_poller(s)
     assert running is not None
@@ -207,9 +211,15 @@ def test_multiprocess_values_of_forked_children_are_summed(tmp_path: Path) -> No
     script.write_text(MULTIPROCESS_SCRIPT)
     env = {k: v for k, v in os.environ.items() if k != metrics.MULTIPROC_ENV}
     scraped, cleanup = tmp_path / "scrape.txt", tmp_path / "cleanup.json"
-    done = subprocess.run([sys.executable, str(script), str(free_port()), str(scraped),
-                           str(cleanup)], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script), str(free_port()), str(scraped), str(cleanup)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     scrape = samples(scraped.read_text())
     assert value(scrape, "newswire_tasks_total", outcome="created") == 6
@@ -219,8 +229,9 @@ def test_multiprocess_values_of_forked_children_are_summed(tmp_path: Path) -> No
     assert json.loads(cleanup.read_text())["exists"] is False  # the temporary directory is removed
 
 
-def test_worker_hooks_lifecycle(metrics_settings: Settings, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_worker_hooks_lifecycle(
+    metrics_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """worker_init starts the endpoint; ready only between worker_ready and shutting down."""
     monkeypatch.setattr(metrics, "enable_multiprocess", lambda: (tmp_path, False))
 
@@ -254,16 +265,19 @@ def test_worker_hooks_lifecycle(metrics_settings: Settings, tmp_path: Path,
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
-@pytest.mark.parametrize(("celery_state", "retval", "outcome"), [
-    ("SUCCESS", "article.created", "created"),
-    ("SUCCESS", "article.updated", "updated"),
-    ("SUCCESS", "duplicate", "duplicate"),
-    ("SUCCESS", "dead:timeout", "dead_letter"),
-    ("SUCCESS", None, "success"),
-    ("RETRY", None, "retry"),
-    ("REJECTED", None, "requeued"),
-    ("FAILURE", ValueError("x"), "failed"),
-])
+@pytest.mark.parametrize(
+    ("celery_state", "retval", "outcome"),
+    [
+        ("SUCCESS", "article.created", "created"),
+        ("SUCCESS", "article.updated", "updated"),
+        ("SUCCESS", "duplicate", "duplicate"),
+        ("SUCCESS", "dead:timeout", "dead_letter"),
+        ("SUCCESS", None, "success"),
+        ("RETRY", None, "retry"),
+        ("REJECTED", None, "requeued"),
+        ("FAILURE", ValueError("x"), "failed"),
+    ],
+)
 def test_task_outcome(celery_state: str, retval: Any, outcome: str) -> None:
     assert worker_hooks.task_outcome(celery_state, retval) == outcome
 
@@ -290,10 +304,15 @@ LOG_SCRIPT = textwrap.dedent("""
 
 
 def test_logs_are_json_off_a_terminal_and_carry_task_context() -> None:
-    done = subprocess.run([sys.executable, "-c", LOG_SCRIPT], cwd=REPO, capture_output=True,
-                          text=True, timeout=60, check=False,
-                          env={k: v for k, v in os.environ.items()
-                               if not k.startswith("NEWSWIRE_")})
+    done = subprocess.run(
+        [sys.executable, "-c", LOG_SCRIPT],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")},
+    )
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stderr.splitlines()]  # JSON: stderr is a pipe
     assert [line["event"] for line in lines] == ["article_done", "Task t-1 retried"]
@@ -303,4 +322,3 @@ def test_logs_are_json_off_a_terminal_and_carry_task_context() -> None:
         assert line["feed"] == "https://news.example/rss"
         assert line["process"] == "worker"
         assert {"level", "timestamp", "logger"} <= set(line)
-
