@@ -30,28 +30,19 @@ MAX_HINT_SECONDS = 366 * 86400
 def read_xml(content: bytes, *, url: str, content_type: str | None, max_items: int) -> RawFeed:
     """The feed in an RSS/Atom document (its first ``max_items`` items); ``NOT_A_FEED`` for
     HTML or other XML."""
+    served_as = content_type or "no content type"
     data = guard.to_utf8(content, content_type)
     guard.refuse_declarations(data)
     if guard.root_name(data) == "html":
-        raise PermanentError(
-            f"an HTML page, not a feed ({content_type or 'no content type'})",
-            reason=Reason.NOT_A_FEED,
-        )
+        raise PermanentError(f"an HTML page, not a feed ({served_as})", reason=Reason.NOT_A_FEED)
     prepared = xmltree.prepare(data, max_items=max_items)
-    guard.refuse_declarations(prepared)  # defence in depth: what feedparser will see
-    result = feedparser.parse(
-        io.BytesIO(prepared),
-        response_headers={"content-type": "application/xml", "content-location": url},
-        # Both done once for every format, faster, by lxml (service.feeds.sanitize).
-        resolve_relative_uris=False,
-        sanitize_html=False,
-    )
+    guard.refuse_declarations(prepared)  # defence in depth: exactly what feedparser will see
+    result = _feedparser(prepared, url)
     version = _str(result, "version")
     entries: list[Mapping[str, Any]] = list(_get(result, "entries") or ())
     if not version and not entries:
         raise PermanentError(
-            f"no RSS or Atom feed in the document ({content_type or 'no content type'})",
-            reason=Reason.NOT_A_FEED,
+            f"no RSS or Atom feed in the document ({served_as})", reason=Reason.NOT_A_FEED
         )
     feed: Mapping[str, Any] = _get(result, "feed") or {}
     fmt = version or "unknown"
@@ -65,6 +56,18 @@ def read_xml(content: bytes, *, url: str, content_type: str | None, max_items: i
         ),
         entries=_entries(entries, url),
     )
+
+
+def _feedparser(document: bytes, url: str) -> Mapping[str, Any]:
+    """feedparser on well-formed bytes, given as a stream; ``url`` is the base for links."""
+    result: Mapping[str, Any] = feedparser.parse(
+        io.BytesIO(document),
+        response_headers={"content-type": "application/xml", "content-location": url},
+        # Both done once for every format, faster, by lxml (service.feeds.sanitize).
+        resolve_relative_uris=False,
+        sanitize_html=False,
+    )
+    return result
 
 
 def polling_hint(ttl: str | None, period: str | None, frequency: str | None) -> float | None:
