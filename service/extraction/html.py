@@ -22,6 +22,10 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:
 _CONTROL_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
 _NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+# Bounds of the work done on one page (the fetcher caps pages at a few MB already; these
+# keep a bigger page from costing minutes: news pages have a few thousand elements).
+MAX_MARKUP_CHARS = 8_000_000  # characters parsed; the rest of a bigger page is ignored
+MAX_ELEMENTS = 10_000  # elements kept, in document order; later ones are dropped
 _SNIFF_BYTES = 4096
 _BINARY_SHARE = 0.05  # more control characters than this in the first bytes: not text
 
@@ -83,11 +87,15 @@ def _known_codec(name: str | None) -> str | None:
 def parse_html(markup: str, *, max_depth: int) -> HtmlElement | None:
     """Parse ``markup`` with lxml; ``None`` when there is no document at all.
 
+    Work is bounded: only the first ``MAX_MARKUP_CHARS`` characters are parsed and only the
+    first ``MAX_ELEMENTS`` elements kept.
+
     Raises ``PermanentError(HOSTILE_CONTENT)`` when elements nest deeper than ``max_depth``
     (libxml2 itself stops at 256 levels and silently drops the rest: that is refused too),
     and ``PermanentError(PARSE_ERROR)`` when lxml cannot build a tree.
     """
-    data = markup.encode("utf-8", "surrogatepass").translate(None, _CONTROL_BYTES)
+    data = markup[:MAX_MARKUP_CHARS].encode("utf-8", "surrogatepass")
+    data = data.translate(None, _CONTROL_BYTES)
     for noncharacter in _NONCHARACTERS:
         if noncharacter in data:
             data = data.replace(noncharacter, b"")
@@ -112,6 +120,7 @@ def parse_html(markup: str, *, max_depth: int) -> HtmlElement | None:
         )
     if root is None or not isinstance(root, HtmlElement):
         return None
+    _truncate(root, MAX_ELEMENTS)
     return root
 
 
@@ -128,3 +137,21 @@ def _depth_probe(depth: int) -> etree.XPath:
 
 def _deeper_than(root: HtmlElement, max_depth: int) -> bool:
     return bool(_depth_probe(max_depth)(root))
+
+
+_COUNT_ELEMENTS = etree.XPath("count(//*)")
+_NTH_ELEMENT = etree.XPath("(//*)[$n]")
+
+
+def _truncate(root: HtmlElement, max_elements: int) -> None:
+    """Drop every element after the first ``max_elements`` (document order), in place."""
+    if int(_COUNT_ELEMENTS(root)) <= max_elements:
+        return
+    cut: HtmlElement = _NTH_ELEMENT(root, n=max_elements)[0]
+    for child in list(cut):
+        cut.remove(child)
+    node = cut
+    while (parent := node.getparent()) is not None:
+        for sibling in list(node.itersiblings()):
+            parent.remove(sibling)
+        node = parent

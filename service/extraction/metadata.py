@@ -55,6 +55,17 @@ def _first(values: dict[str, list[str]], *names: str) -> str | None:
     return None
 
 
+def _first_link(values: dict[str, list[str]], *names: str) -> str | None:
+    """The first value that is an http(s) URL or a relative one (no javascript:, data:...)."""
+    for name in names:
+        for value in values.get(name, ()):
+            link = value.strip()
+            scheme = link.split(":", 1)[0].lower() if ":" in link.split("/", 1)[0] else ""
+            if link and scheme in ("", "http", "https"):
+                return link
+    return None
+
+
 def _all(values: dict[str, list[str]], *names: str) -> list[str]:
     out: list[str] = []
     for name in names:
@@ -143,7 +154,7 @@ def read_meta(values: dict[str, list[str]]) -> Hints:
         description=_first(
             values, "og:description", "twitter:description", "description", "dc.description"
         ),
-        image=_first(
+        image=_first_link(
             values,
             "og:image:secure_url",
             "og:image",

@@ -100,11 +100,11 @@ def _description_keys(descriptions: list[str]) -> tuple[set[str], set[str]]:
 
 
 def _window(tree: HtmlElement, first_body_line: str | None) -> list[HtmlElement]:
-    """Elements between the headline and the body, in document order (bounded)."""
+    """Elements from the headline to the body's first paragraph, in document order (bounded)."""
     headline = next(tree.iter("h1"), None)
     body = _PARAGRAPH_STARTING(tree, start=first_body_line[:40]) if first_body_line else []
-    if body:
-        window: list[HtmlElement] = _PRECEDING(body[0])
+    if body:  # the body's first paragraph too: it may be the marked-up lead itself
+        window: list[HtmlElement] = [*_PRECEDING(body[0]), body[0]]
         if headline is not None and headline in window:
             window = window[window.index(headline) + 1 :]
         return window
