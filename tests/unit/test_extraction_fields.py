@@ -228,3 +228,15 @@ def test_declared_languages_that_disagree_are_settled_by_detection() -> None:
     assert choose_language(["en", "de-DE"], text) == "de"
     assert choose_language([None, "fr-FR"], text) == "fr"  # one declaration: trusted
     assert choose_language([], text) == "de"
+
+
+def test_a_template_default_language_is_overruled_by_a_certain_detection() -> None:
+    text = " ".join(
+        [
+            "Der Gemeinderat hat am Dienstag beschlossen, die alte Brücke über den Fluss für "
+            "Lastwagen zu sperren, nachdem Risse in zwei Pfeilern gefunden worden waren."
+        ]
+        * 6
+    )
+    assert choose_language(["en"], text) == "de"
+    assert choose_language(["en"], text[:200]) == "en"  # too little text to overrule
