@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint typecheck format schema bench bench-smoke clean
+.PHONY: setup run test lint typecheck format schema lock bench bench-smoke clean
 
 $(BIN)/newswire: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -36,6 +36,9 @@ format: setup
 
 schema: setup
 	$(BIN)/python -m service.schema
+
+lock: setup
+	sh deploy/lock.sh
 
 bench: setup
 	$(BIN)/python -m bench.all

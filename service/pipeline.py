@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from service.extraction import extract_article
 from service.fetching import Fetcher
-from service.models import Article, FeedEntry
+from service.models import Article, FeedEntry, FetchedPage
 from service.settings import Settings
+
+
+def extract_page(page: FetchedPage, entry: FeedEntry | None, settings: Settings) -> Article:
+    """A fetched page (and its feed entry, if any) to an Article, with the settings' bounds."""
+    return extract_article(
+        page, entry, min_text_chars=settings.min_text_chars, max_depth=settings.max_html_depth
+    )
 
 
 def fetch_and_extract(
     fetcher: Fetcher, url: str, entry: FeedEntry | None, settings: Settings
 ) -> Article:
     """One URL in, one Article out; raises only service.errors classes."""
-    page = fetcher.fetch(url, kind="page")
-    return extract_article(
-        page, entry, min_text_chars=settings.min_text_chars, max_depth=settings.max_html_depth
-    )
+    return extract_page(fetcher.fetch(url, kind="page"), entry, settings)

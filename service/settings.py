@@ -35,8 +35,9 @@ class Settings(BaseSettings):
         description="Prefix of every Redis key and stream (`<prefix>:articles`, `<prefix>:dead`).",
     )
     stream_maxlen: int = Field(
-        default=1_000_000, ge=1000,
-        description="Approximate maximum length of the article stream (XADD MAXLEN ~).",
+        default=100_000, ge=1000,
+        description="Approximate maximum length of the article stream (XADD MAXLEN ~); "
+        "about 5.4 KB of Redis memory per article (docs/operations.md, sizing).",
     )
     dead_stream_maxlen: int = Field(
         default=100_000, ge=100,

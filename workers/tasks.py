@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from celery import Celery
+from structlog.contextvars import bound_contextvars
 
-from service.logs import bind, clear, get_logger
+from service.logs import get_logger
 from service.models import FeedEntry
 from service.observability import worker_hooks
-from service.observability.fetching import record_extraction_since_fetch
-from service.pipeline import fetch_and_extract
+from service.observability.metrics import record_extraction
+from service.pipeline import extract_page
 from service.queue import FETCH_ARTICLE
 from workers.base import NewswireTask
 
@@ -26,16 +28,17 @@ def register_tasks(app: Celery) -> None:
         entry: dict[str, Any] | None = None,
     ) -> str:
         """Fetch one article page, extract it, publish it (idempotently) or dead-letter it."""
-        clear()
-        bind(task_id=self.request.id, url=url, feed=feed_url or "")
         hint = FeedEntry.model_validate(entry) if entry else None
 
         def work() -> str:
             res = self.resources
-            article = fetch_and_extract(res.fetcher, url, hint, self.settings)
-            record_extraction_since_fetch()
+            page = res.fetcher.fetch(url, kind="page")
+            started = time.perf_counter()
+            article = extract_page(page, hint, self.settings)
+            record_extraction(time.perf_counter() - started)
             published = res.streams.publish(article)
             log.info("article_done", outcome=published.outcome, article_id=article.id)
             return published.outcome
 
-        return self.guarded(url, feed_url, work)
+        with bound_contextvars(task_id=self.request.id, url=url, feed=feed_url or ""):
+            return self.guarded(url, feed_url, work)

@@ -28,11 +28,18 @@ def _start_embedded(settings: Settings) -> EmbeddedRedis:
     return server
 
 
-def _children(env: dict[str, str], worker_args: list[str]) -> list[subprocess.Popen[bytes]]:
+def _children(
+    env: dict[str, str], worker_args: list[str], settings: Settings
+) -> list[subprocess.Popen[bytes]]:
+    """The poller and the worker; with metrics on, the poller serves NEWSWIRE_METRICS_PORT
+    and the worker the port after it."""
     exe = [sys.executable, "-m", "service.cli.entry"]
+    worker_env = dict(env)
+    if settings.metrics_port:
+        worker_env["NEWSWIRE_METRICS_PORT"] = str(settings.metrics_port + 1)
     return [
         subprocess.Popen([*exe, "poller"], env=env),  # noqa: S603 - our own entry point
-        subprocess.Popen([*exe, "worker", *worker_args], env=env),  # noqa: S603
+        subprocess.Popen([*exe, "worker", *worker_args], env=worker_env),  # noqa: S603
     ]
 
 
@@ -80,7 +87,8 @@ def run(feeds_file: Path | None, concurrency: int | None) -> None:
                 raise click.ClickException(f"{feeds_file}: {exc}") from exc
             added, known = add_feeds(Registry(connect(settings), settings), entries)
             warn(f"feeds: added {added}, already registered {known}")
-        code = _supervise(_children(env, ["-c", str(concurrency)] if concurrency else []))
+        worker_args = ["-c", str(concurrency)] if concurrency else []
+        code = _supervise(_children(env, worker_args, settings))
     finally:
         if server is not None:
             server.stop()  # SIGTERM: Redis flushes its AOF and exits cleanly

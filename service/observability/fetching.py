@@ -1,15 +1,11 @@
-"""The fetchers, measured: duration and bytes of every fetch, and the extraction after it.
+"""The fetchers, measured: duration and bytes of every fetch.
 
 ``MeteredFetcher`` / ``MeteredAsyncFetcher`` are drop-in subclasses of the fetchers of
-:mod:`service.fetching` used by the worker and the poller. The page pipeline is "fetch, then
-extract" (``service.pipeline.fetch_and_extract``), so the extraction of a page takes from
-the end of its fetch to the moment the Article exists: :func:`record_extraction_since_fetch`
-measures exactly that, per thread, without the pipeline knowing about metrics.
+:mod:`service.fetching` used by the worker and the poller.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,10 +14,9 @@ from typing import Literal
 from service.errors import IngestError, NotModified
 from service.fetching import AsyncFetcher, Fetcher
 from service.models import FetchedPage
-from service.observability.metrics import record_extraction, record_fetch
+from service.observability.metrics import record_fetch
 
 Kind = Literal["page", "feed"]
-_last_fetch = threading.local()
 
 
 @contextmanager
@@ -44,7 +39,6 @@ def _measured(kind: str) -> Iterator[list[FetchedPage]]:
     finally:
         ended = time.perf_counter()
         record_fetch(kind, result, ended - started, len(got[0].content) if got else 0)
-        _last_fetch.ended = ended if got else None
 
 
 class MeteredFetcher(Fetcher):
@@ -77,14 +71,3 @@ class MeteredAsyncFetcher(AsyncFetcher):
         with _measured(kind) as got:
             got.append(await super().fetch(url, kind=kind, etag=etag, last_modified=last_modified))
         return got[0]
-
-
-def record_extraction_since_fetch() -> None:
-    """Record the time since this thread's last successful fetch as extraction time.
-
-    Call it right after ``fetch_and_extract`` returned an Article.
-    """
-    ended = getattr(_last_fetch, "ended", None)
-    if ended is not None:
-        record_extraction(time.perf_counter() - ended)
-        _last_fetch.ended = None

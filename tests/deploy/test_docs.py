@@ -73,4 +73,4 @@ def test_sizing_benchmark_runs_and_matches_the_guide() -> None:
     assert 4_500 < article < 6_500  # the guide says ≈ 5,400
     assert 500 < rows["feed (registry, schedule, state)"] < 1_100  # ≈ 770
     assert 150 < rows["seen entry (50 per feed)"] < 450  # ≈ 290
-    assert Settings().stream_maxlen == 1_000_000  # the worked example's default
+    assert Settings().stream_maxlen == 100_000  # the worked example's default
