@@ -99,13 +99,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 def rss_bytes(pid: int) -> int:
-    """Resident memory of a process tree (sum over its processes)."""
+    """Memory of a process tree: the sum of its processes' PSS (shared pages split among
+    the processes sharing them, so forked pool processes are not counted twice)."""
     total = 0
     for each in descendants(pid):
         try:
-            total += int(Path(f"/proc/{each}/statm").read_text().split()[1]) * PAGE_SIZE
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
         except (OSError, ValueError, IndexError):
-            continue
+            total += rss_of(each)
     return total
 
 
