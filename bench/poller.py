@@ -1,0 +1,192 @@
+"""Poller capacity: polls per second and CPU per poll of one ``newswire poller`` process, and
+the cost of a scheduling tick against the number of registered feeds.
+
+    python -m bench.poller [--feeds N] [--changing M] [--first K] [--smoke]
+
+The feeds are served by the fast local origin (``bench.origin``, its own process) on 64
+loopback addresses, so the poller sees 64 hosts (its per-host bound stays as configured).
+The poller runs as deployed except for its intervals (every feed is polled once per
+phase; a tick every 0.1 s). Each phase makes a set of feeds due at once and times the poller
+until every one of them is rescheduled; CPU comes from /proc (the poller's process, the
+origin's and redis-server's, separately):
+
+- ``304``: N feeds whose stored ETag still matches (the usual poll: ``304 Not Modified``);
+- ``changed``: M feeds that return a changed 50-item RSS document with one new item each
+  time (parse, seen-set lookup, one task enqueued, seen-set update);
+- ``first poll``: K feeds polled for the first time (50 new items each: 50 tasks enqueued).
+
+The tick cost is ``Registry.claim_due`` (the poller's whole per-tick scheduling work) with a
+fixed 100 feeds due among 1k, 10k and 50k registered, run in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+from bench.common import (
+    PAGES,
+    FastOrigin,
+    Role,
+    bench_env,
+    cpu_seconds,
+    median,
+    mib,
+    redis_server,
+    table,
+    wait_until,
+)
+from bench.origin import changing_feed, page_names
+from service.feeds import parse_feed
+from service.registry import Registry, feed_id
+from service.settings import Settings
+
+HOSTS = 64
+FUTURE = 1e10  # a due time no phase reaches
+DUE_PER_TICK = 100
+
+
+def register(registry: Registry, client: redis.Redis, urls: list[str], etags: list[str]) -> None:
+    """Register feeds, parked far in the future; ``etags``: what a first poll stored."""
+    for url in urls:
+        registry.add(url, None, now=0)
+    pipe = client.pipeline(transaction=False)
+    for url, etag in zip(urls, etags, strict=True):
+        if etag:
+            pipe.hset(registry.state_key(feed_id(url)), "etag", etag)
+        pipe.zadd(registry.schedule_key, {feed_id(url): FUTURE})
+    pipe.execute()
+
+
+def mark_first_version_seen(registry: Registry, urls: list[str], pages: list[str]) -> None:
+    """What a poll of version 0 of each changing feed left in its seen-set."""
+    for n, url in enumerate(urls):
+        base = url.split("/feed/")[0]
+        feed = parse_feed(changing_feed(base, n, 0, pages), url=url)
+        registry.mark_seen(feed_id(url), feed.entries, now=1.0)
+
+
+def phase(client: redis.Redis, registry: Registry, urls: list[str], poller: Role,
+          origin: FastOrigin, redis_pid: int) -> dict[str, float]:
+    """Make ``urls`` due now; wait until each is polled and rescheduled."""
+    before = (poller.cpu(), cpu_seconds(origin.pid), cpu_seconds(redis_pid))
+    requests = origin.stats()["requests"]
+    start = time.time()
+    client.zadd(registry.schedule_key, {feed_id(url): 0 for url in urls})
+
+    def done() -> bool:  # rescheduled: due after the lease a claim would have set
+        return int(client.zcount(registry.schedule_key, "-inf", start + 400)) == 0
+
+    end = wait_until(done, timeout=60 + len(urls) / 20, what="every feed polled", interval=0.02)
+    after = (poller.cpu(), cpu_seconds(origin.pid), cpu_seconds(redis_pid))
+    polls = origin.stats()["requests"] - requests - 1  # minus the stats request itself
+    return {"polls": polls, "seconds": end - start, "cpu": after[0] - before[0],
+            "origin": after[1] - before[1], "redis": after[2] - before[2],
+            "rss": poller.rss()}
+
+
+def tick_cost(client: redis.Redis, settings: Settings, totals: list[int]) -> list[float]:
+    """Median seconds of ``claim_due`` with DUE_PER_TICK due among each total registered."""
+    registry = Registry(client, settings)
+    out = []
+    for total in totals:
+        client.delete(registry.schedule_key)
+        pipe = client.pipeline(transaction=False)
+        for start in range(0, total, 5000):
+            pipe.zadd(registry.schedule_key,
+                      {f"f{i}": FUTURE for i in range(start, min(total, start + 5000))})
+        pipe.execute()
+        due = {f"f{i}": 0 for i in range(DUE_PER_TICK)}
+        samples = []
+        for _ in range(50):
+            client.zadd(registry.schedule_key, due)
+            begin = time.perf_counter()
+            ids, _lease = registry.claim_due(now=1000.0, limit=DUE_PER_TICK)
+            samples.append(time.perf_counter() - begin)
+            assert len(ids) == DUE_PER_TICK
+        out.append(median(samples))
+    client.delete(registry.schedule_key)
+    return out
+
+
+def run(*, feeds: int, changing: int, first: int, totals: list[int]) -> str:
+    pages = page_names(PAGES)
+    log_dir = Path(tempfile.mkdtemp(prefix="nw-bench-poller-"))
+    with redis_server() as server, FastOrigin(hosts=HOSTS) as origin:
+        assert server.process is not None
+        settings = Settings(redis_url=server.url)
+        client = redis.Redis.from_url(server.url, decode_responses=True)
+        registry = Registry(client, settings)
+        static = [f"{origin.base(i)}/feed/static/{i}.xml" for i in range(feeds)]
+        moving = [f"{origin.base(i)}/feed/changing/{i}.xml" for i in range(changing)]
+        fresh = [f"{origin.base(i)}/feed/static/{feeds + i}.xml" for i in range(first)]
+        register(registry, client, static, [f'"s{i}"' for i in range(feeds)])
+        register(registry, client, moving, [""] * changing)
+        register(registry, client, fresh, [""] * first)
+        mark_first_version_seen(registry, moving, pages)
+        env = bench_env(server.url, poll_interval_min=600, poll_interval_default=600,
+                        poll_interval_max=3600, poll_tick=0.1)
+        results = {}
+        with Role(["poller"], env, log_dir / "poller.log") as poller:
+            time.sleep(3)  # imports and start-up are not polling
+            phase(client, registry, static[:20], poller, origin, server.process.pid)  # warm
+            results["304"] = phase(client, registry, static[20:], poller, origin,
+                                   server.process.pid)
+            results["changed"] = phase(client, registry, moving, poller, origin,
+                                       server.process.pid)
+            results["first"] = phase(client, registry, fresh, poller, origin,
+                                     server.process.pid)
+        ticks = tick_cost(client, settings, totals)
+        client.close()
+    return report(results, totals, ticks)
+
+
+def report(results: dict[str, dict[str, float]], totals: list[int], ticks: list[float]) -> str:
+    rows: list[list[object]] = []
+    labels = {"304": "feed answers 304 Not Modified",
+              "changed": "changed 50-item feed, 1 new item",
+              "first": "first poll: 50 new items (50 tasks)"}
+    for key, label in labels.items():
+        r = results[key]
+        per = r["cpu"] / r["polls"]
+        rows.append([label, int(r["polls"]), r["polls"] / r["seconds"], 1000 * per,
+                     0.5 * 300 / per, 1000 * r["origin"] / r["polls"],
+                     1000 * r["redis"] / r["polls"], mib(r["rss"])])
+    first = table(
+        "Poller: one process, 64 local hosts",
+        ["phase", "polls", "polls/s", "poller CPU ms/poll", "feeds per 5 min on half a core",
+         "origin CPU ms/req", "redis CPU ms/poll", "poller PSS MiB"], rows,
+        "feeds per 5 min on half a core = 0.5 core x 300 s ÷ CPU per poll")
+    tick_rows: list[list[object]] = [
+        [f"{total:,}", DUE_PER_TICK, 1000 * seconds, seconds / ticks[0]]
+        for total, seconds in zip(totals, ticks, strict=True)]
+    second = table("Scheduling tick (Registry.claim_due) against registered feeds",
+                   ["registered feeds", "due", "ms per tick", "vs smallest"], tick_rows,
+                   f"{totals[-1]:,} ÷ {totals[0]:,} registered: "
+                   f"{ticks[-1] / ticks[0]:.2f}x the tick cost (flat = grows with due feeds only)")
+    worst = results["changed"]["cpu"] / results["changed"]["polls"]
+    share = 10_000 / 300 * worst
+    return (f"{first}\n\n{second}\nHEADLINE 10,000 feeds every 5 min, every poll a changed feed: "
+            f"{100 * share:.0f} % of one core (target ≤ 50 %)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--feeds", type=int, default=3000, help="feeds answering 304")
+    parser.add_argument("--changing", type=int, default=1000, help="feeds that change")
+    parser.add_argument("--first", type=int, default=100, help="feeds polled the first time")
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    totals = [1000, 10_000, 50_000]
+    if args.smoke:
+        args.feeds, args.changing, args.first, totals = 120, 40, 10, [1000, 5000]
+    print(run(feeds=args.feeds, changing=args.changing, first=args.first, totals=totals),
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()
