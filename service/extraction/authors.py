@@ -34,6 +34,11 @@ _NOT_NAMES = frozenset(
         "anonymous",
         "guest",
         "user",
+        "agenturen",
+        "agencies",
+        "agences",
+        "agencias",
+        "agenzie",
     }
 )
 # "Capital Von Jemima Kelly", "Analysis By Jo Doe": a label before a capitalised "Von"/"By"
