@@ -31,16 +31,17 @@ _BINARY_SHARE = 0.05  # more control characters than this in the first bytes: no
 
 
 def decode_html(content: bytes, encoding: str | None) -> str:
-    """The page as text: BOM, valid UTF-8, declared charset (header, meta, XML), detection.
+    """The page as text: BOM or declared UTF-16/32, valid UTF-8, declared charset (header,
+    meta, XML declaration), detection.
 
     Raises ``PermanentError(PARSE_ERROR)`` for content that is not text at all.
     """
     head = content[:_SNIFF_BYTES]
+    wide = _bom_encoding(head) or _wide_codec(encoding)  # UTF-16/32: NUL bytes are normal
+    if wide:
+        return content.decode(wide, errors="replace")
     if head and len(_BINARY.findall(head)) > _BINARY_SHARE * len(head):
         raise PermanentError("page content is binary, not HTML", reason=Reason.PARSE_ERROR)
-    bom = _bom_encoding(head)
-    if bom:
-        return content.decode(bom, errors="replace")
     try:  # valid UTF-8 with non-ASCII bytes is UTF-8, whatever a header or <meta> claims
         return content.decode("utf-8")
     except UnicodeDecodeError:
@@ -55,6 +56,11 @@ def decode_html(content: bytes, encoding: str | None) -> str:
     best = from_bytes(content[:200_000]).best()
     codec = _known_codec(best.encoding if best is not None else None) or "cp1252"
     return content.decode(codec, errors="replace")
+
+
+def _wide_codec(encoding: str | None) -> str | None:
+    codec = _known_codec(encoding)
+    return codec if codec and codec.startswith(("utf-16", "utf-32")) else None
 
 
 def _bom_encoding(head: bytes) -> str | None:

@@ -251,6 +251,13 @@ def test_declared_charset_used_for_legacy_encodings() -> None:
     assert "Café société à Zürich" in extract_article(page(body), min_text_chars=50).text
 
 
+@pytest.mark.parametrize(("codec", "declared"), [("utf-16", None), ("utf-16-le", "UTF-16LE")])
+def test_utf16_pages_decoded(codec: str, declared: str | None) -> None:
+    body = html(f"<p>Café in Zürich. {PARAGRAPH}</p>").encode(codec)
+    article = extract_article(page(body, encoding=declared), min_text_chars=50)
+    assert "Café in Zürich" in article.text
+
+
 def test_non_http_page_url_refused() -> None:
     with pytest.raises(PermanentError) as caught:
         extract_article(page(html(f"<p>{PARAGRAPH}</p>"), url="file:///tmp/page.html"))
