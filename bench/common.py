@@ -265,3 +265,40 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def mib(nbytes: float) -> float:
     return nbytes / (1024 * 1024)
+
+
+# --- profiles ----------------------------------------------------------------------------
+class Spy:
+    """``py-spy record`` of one process while the block runs (``pip install py-spy``; root
+    or ptrace rights). ``top()`` lists functions by inclusive share of the samples."""
+
+    def __init__(self, pid: int, out: Path, *, rate: int = 100, idle: bool = False) -> None:
+        self.pid, self.out, self.rate, self.idle = pid, out, rate, idle
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Spy:
+        args = ["py-spy", "record", "-r", str(self.rate), "-f", "raw", "-o", str(self.out),
+                "-p", str(self.pid), *(["--idle"] if self.idle else [])]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.send_signal(2)
+            self.process.wait(timeout=30)
+
+    def top(self, n: int = 25, *, skip: Sequence[str] = ()) -> str:
+        """Functions by inclusive share of samples (``skip``: substrings of frames to omit)."""
+        inclusive: dict[str, int] = {}
+        total = 0
+        for line in self.out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            total += int(count)
+            for frame in set(stack.split(";")):
+                inclusive[frame] = inclusive.get(frame, 0) + int(count)
+        ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])
+        lines = [f"{100 * c / max(total, 1):5.1f} %  {f}" for f, c in ranked
+                 if not any(s in f for s in skip)]
+        return "\n".join(lines[:n])

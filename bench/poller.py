@@ -32,6 +32,7 @@ from bench.common import (
     PAGES,
     FastOrigin,
     Role,
+    Spy,
     bench_env,
     cpu_seconds,
     median,
@@ -48,6 +49,7 @@ from service.settings import Settings
 HOSTS = 64
 FUTURE = 1e10  # a due time no phase reaches
 DUE_PER_TICK = 100
+SKIP = ("runpy", "click/", "asyncio/", "service/cli/")
 
 
 def register(registry: Registry, client: redis.Redis, urls: list[str], etags: list[str]) -> None:
@@ -113,7 +115,8 @@ def tick_cost(client: redis.Redis, settings: Settings, totals: list[int]) -> lis
     return out
 
 
-def run(*, feeds: int, changing: int, first: int, totals: list[int]) -> str:
+def run(*, feeds: int, changing: int, first: int, totals: list[int],
+        profile: bool = False) -> str:
     pages = page_names(PAGES)
     log_dir = Path(tempfile.mkdtemp(prefix="nw-bench-poller-"))
     with redis_server() as server, FastOrigin(hosts=HOSTS) as origin:
@@ -136,6 +139,12 @@ def run(*, feeds: int, changing: int, first: int, totals: list[int]) -> str:
             phase(client, registry, static[:20], poller, origin, server.process.pid)  # warm
             results["304"] = phase(client, registry, static[20:], poller, origin,
                                    server.process.pid)
+            if profile:
+                with Spy(poller.pid, log_dir / "changed.spy") as spy:
+                    phase(client, registry, moving[: changing // 2], poller, origin,
+                          server.process.pid)
+                print("py-spy, poller, changed feeds:\n" + spy.top(40, skip=SKIP), flush=True)
+                moving = moving[changing // 2:]
             results["changed"] = phase(client, registry, moving, poller, origin,
                                        server.process.pid)
             results["first"] = phase(client, registry, fresh, poller, origin,
@@ -180,11 +189,14 @@ def main() -> None:
     parser.add_argument("--changing", type=int, default=1000, help="feeds that change")
     parser.add_argument("--first", type=int, default=100, help="feeds polled the first time")
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy the poller over half of the changed feeds first")
     args = parser.parse_args()
     totals = [1000, 10_000, 50_000]
     if args.smoke:
         args.feeds, args.changing, args.first, totals = 120, 40, 10, [1000, 5000]
-    print(run(feeds=args.feeds, changing=args.changing, first=args.first, totals=totals),
+    print(run(feeds=args.feeds, changing=args.changing, first=args.first, totals=totals,
+              profile=args.profile),
           flush=True)
 
 
