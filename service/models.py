@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 SCHEMA_VERSION = 1
 
@@ -30,6 +30,7 @@ UtcDatetime = Annotated[
     datetime,
     AfterValidator(_to_utc),
     PlainSerializer(format_rfc3339, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
 
@@ -40,7 +41,11 @@ def _http_url(value: str) -> str:
     return value
 
 
-HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
+HttpUrlStr = Annotated[
+    str,
+    AfterValidator(_http_url),
+    WithJsonSchema({"type": "string", "format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}),
+]
 
 
 class FeedEntry(BaseModel):
