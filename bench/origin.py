@@ -15,7 +15,8 @@ Routes (every URL the feeds list is served too):
 - ``/feed/changing/<n>.xml``: 50 items that move on by one at every request (new body, new
   ETag: one new entry per poll);
 - ``/feed/timed/<n>.xml``: item k appears at ``t0 + phase(n) + k * gap``; the newest 20
-  visible items, 304 while none appeared; ``/_stats`` tells when each item was first served.
+  visible items, 304 while none appeared; ``/_stats`` tells when each item was first served
+  in the feed, and when its page was first fetched.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Timed:
         self.t0, self.gap = t0, gap
         self.phase = [rng.uniform(0, gap) for _ in range(feeds)]
         self.first_served: dict[str, float] = {}
+        self.page_served: dict[str, float] = {}
 
     def appeared(self, n: int, k: int) -> float:
         return self.t0 + self.phase[n] + k * self.gap
@@ -115,6 +117,8 @@ class App:
         base = f"http://{host}"
         parts = path.split("?", 1)[0].split("/")
         if len(parts) == 4 and parts[1] == "page":
+            if self.timed is not None and parts[2].startswith("t"):
+                self.timed.page_served.setdefault(parts[2], time.time())
             body = self.page(parts[3])
             if body is not None:
                 return 200, {"Content-Type": "text/html"}, body
@@ -163,6 +167,7 @@ class App:
         return {
             "requests": self.requests, "cpu": time.process_time(), "statuses": self.statuses,
             "first_served": self.timed.first_served if self.timed else {},
+            "page_served": self.timed.page_served if self.timed else {},
         }
 
 
