@@ -13,7 +13,12 @@ from service.extraction.boilerplate import is_chrome
 from service.extraction.dates import has_time, parse_date
 from service.extraction.metadata import Hints, PageMarkup
 from service.extraction.text import clean_inline, comparable
-from service.extraction.titles import strip_site_name, without_kicker
+from service.extraction.titles import (
+    most_common_form,
+    strip_site_name,
+    without_kicker,
+    without_varying_kicker,
+)
 
 MAX_TAGS, MAX_TAG_CHARS = 30, 60
 MIN_SUMMARY_CHARS = 20
@@ -24,7 +29,9 @@ def choose_title(sources: list[Hints], markup: PageMarkup, keys: set[str]) -> st
     """The headline: JSON-LD, then og/twitter, ``<h1>``, ``<title>``, feed, trafilatura.
 
     Site names are stripped from each; a kicker ("Kicker: Headline") goes when another
-    metadata title is the headline alone; a truncated candidate gives way to a longer one
+    metadata title is the headline alone, or when another source has a different kicker
+    before the same headline; of spellings that differ in punctuation only, the one most
+    sources use wins; a truncated candidate gives way to a longer one
     that it starts.
     """
     raw = [hint.title for hint in sources[:2]] + markup.headings[:1] + [markup.html_title]
@@ -35,6 +42,7 @@ def choose_title(sources: list[Hints], markup: PageMarkup, keys: set[str]) -> st
         return None
     declared = [strip_site_name(hint.title, keys) for hint in sources[:2] if hint.title]
     best = without_kicker(candidates[0], declared[1:])
+    best = most_common_form(without_varying_kicker(best, candidates[1:]), candidates[1:])
     if best.endswith(_ELLIPSES):
         stem = comparable(best)
         for other in candidates[1:]:

@@ -9,6 +9,8 @@ from service.extraction.text import comparable
 # Separators between a headline and the site/section/date/byline parts of a page title.
 _SEPARATOR = re.compile(r"\s+(?:[|\u2013\u2014·•»«/~*]|-{1,2}|::)\s+|\s*[|\uff5c]\s*|\s*\uff1a")
 _COLON = re.compile(r":\s+")
+# Between a kicker and its headline: "Kicker: Headline", "Kicker - Headline".
+_KICKER_SEPARATOR = re.compile(r":\s+|\s+[-\u2013\u2014|]\s+")
 _DATE_PART = re.compile(
     r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?:,? \d{1,2}:\d{2}(?: ?uhr)?)?|"
     r"\d{1,2}\.? \w{3,12}\.? \d{4}|\w{3,12} \d{1,2},? \d{4}",
@@ -16,6 +18,7 @@ _DATE_PART = re.compile(
 )
 _BYLINE_PART = re.compile(r"(?:by|von|par|por|di|av)\s+\S+(?:\s+\S+){0,4}", re.IGNORECASE)
 MAX_SITE_PART_WORDS = 6
+MIN_HEADLINE_CHARS = 10
 
 
 def site_keys(names: list[str], host: str, registered: str) -> set[str]:
@@ -89,3 +92,35 @@ def without_kicker(title: str, others: list[str]) -> str:
         if rest and comparable(other) == rest:
             return other
     return title
+
+
+def without_varying_kicker(title: str, others: list[str]) -> str:
+    """``title`` minus its kicker when another source puts an unrelated kicker (no word in
+    common) before the same headline ("Kicker A: Headline" / "Kicker B - Headline"): the
+    part the sources agree on is the headline."""
+    pieces = _KICKER_SEPARATOR.split(title, maxsplit=1)
+    if len(pieces) != 2 or len(pieces[1]) <= MIN_HEADLINE_CHARS:
+        return title
+    kicker, rest = set(comparable(pieces[0]).split()), comparable(pieces[1])
+    for other in others:
+        parts = _KICKER_SEPARATOR.split(other, maxsplit=1)
+        if (
+            len(parts) == 2
+            and comparable(parts[1]) == rest
+            and not kicker & set(comparable(parts[0]).split())
+        ):
+            return pieces[1].strip()
+    return title
+
+
+def most_common_form(title: str, others: list[str]) -> str:
+    """The spelling of ``title`` that most sources use, among those with the same words
+    (they differ in punctuation only: "A - B" / "A: B", curly / straight quotes); a source
+    counts also with one trailing part ("A: B - Section") left out; ties keep ``title``."""
+    key = comparable(title)
+    forms = [title]
+    for other in others:
+        parts = _SEPARATOR.split(other)
+        shorter = _rejoin(other, parts[:-1]) if len(parts) > 1 else other
+        forms.extend(form for form in {other, shorter} if comparable(form) == key)
+    return max(forms, key=forms.count)  # max keeps the first of equals

@@ -12,7 +12,12 @@ from service.extraction.dates import parse_date
 from service.extraction.language import choose_language, language_code
 from service.extraction.links import choose_canonical, choose_image
 from service.extraction.text import clean_inline, clean_lines, join_paragraphs, word_count
-from service.extraction.titles import site_keys, strip_site_name
+from service.extraction.titles import (
+    most_common_form,
+    site_keys,
+    strip_site_name,
+    without_varying_kicker,
+)
 
 KEYS = site_keys(["The Daily Example"], "www.daily-example.co.uk", "daily-example.co.uk")
 
@@ -42,6 +47,23 @@ KEYS = site_keys(["The Daily Example"], "www.daily-example.co.uk", "daily-exampl
 )
 def test_site_names_stripped_from_titles(raw: str, expected: str) -> None:
     assert strip_site_name(raw, KEYS) == expected
+
+
+def test_a_kicker_that_varies_between_sources_is_no_part_of_the_headline() -> None:
+    others = ["Storm season - Harbour wall approved after long debate"]
+    title = "Council vote: Harbour wall approved after long debate"
+    assert without_varying_kicker(title, others) == "Harbour wall approved after long debate"
+    # a kicker that only grows ("Topic Kicker - Headline") or shares words is kept
+    assert without_varying_kicker(title, ["Big council vote - " + title[14:]]) == title
+    assert without_varying_kicker("A: B", ["C: B"]) == "A: B"  # too short to tell
+
+
+def test_the_spelling_most_sources_use_wins() -> None:
+    title = "Harbour wall - councillors split"
+    others = ["Harbour wall: councillors split", "Harbour wall: councillors split - Politics"]
+    assert most_common_form(title, others) == "Harbour wall: councillors split"
+    assert most_common_form(title, ["Harbour wall: councillors split"]) == title  # a tie
+    assert most_common_form(title, ["Something else"]) == title
 
 
 @pytest.mark.parametrize(
