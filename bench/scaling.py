@@ -136,10 +136,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--tasks", type=int, default=240)
     parser.add_argument("--backlog", type=int, default=1000)
-    parser.add_argument("--smoke", action="store_true", help="12 tasks, backlog of 24")
+    parser.add_argument("--smoke", action="store_true", help="6 tasks, backlog of 8")
     args = parser.parse_args()
     if args.smoke:
-        args.tasks, args.backlog = 12, 24
+        args.tasks, args.backlog = 6, 8
     print(run(tasks=args.tasks, backlog=args.backlog), flush=True)
 
 
