@@ -9,6 +9,7 @@ from lxml.html import HtmlElement
 
 from service import __version__
 from service.errors import PermanentError, Reason
+from service.extraction.authors import split_authors
 from service.extraction.body import (
     TRAFILATURA_VERSION,
     extract_text,
@@ -17,6 +18,7 @@ from service.extraction.body import (
     search_date,
 )
 from service.extraction.boilerplate import drop_chrome
+from service.extraction.bylines import read_author_links, read_bold_byline
 from service.extraction.fusion import (
     choose_authors,
     choose_dates,
@@ -117,7 +119,8 @@ def extract_article(
         standfirst = find_standfirst(
             tree, first_body_line=_first_paragraph(lines), descriptions=info.descriptions()
         )
-        fields = _complete_fields(fields, tree, page, info, site)
+        fields, byline_line = _complete_fields(fields, tree, page, info, site, lines)
+        lines = [line for line in lines if line is not byline_line]
     text = _compose_text(lines, standfirst)
     if len(text) < max(min_text_chars, 1):
         text = _feed_fallback(entry, text, min_text_chars=min_text_chars, max_depth=max_depth)
@@ -196,19 +199,42 @@ def _choose_fields(info: _Page, site: _Site) -> _Fields:
 
 
 def _complete_fields(
-    fields: _Fields, tree: HtmlElement, page: FetchedPage, info: _Page, site: _Site
-) -> _Fields:
-    """Fill in authors and date from the markup (trafilatura, htmldate) when no metadata
-    source had them; these searches cost more, so they only run when needed."""
+    fields: _Fields,
+    tree: HtmlElement,
+    page: FetchedPage,
+    info: _Page,
+    site: _Site,
+    lines: list[str],
+) -> tuple[_Fields, str | None]:
+    """Fill in authors and date from the markup (bylines, htmldate) when no metadata source
+    had them; these searches cost more, so they only run when needed. Also returns the
+    body line that turned out to be the byline, if one did."""
     if fields.authors and fields.published:
-        return fields
+        return fields, None
     extra = Hints(source="markup")
+    byline_line = None
     if not fields.authors:
-        extra.authors = read_bylines(tree)
+        extra.authors, byline_line = _visible_bylines(tree, lines, site.keys)
     if not fields.published:
         extra.published = search_date(tree, page.url, not_after=page.fetched_at)
     info.trafilatura = extra
-    return _choose_fields(info, site)
+    return _choose_fields(info, site), byline_line
+
+
+def _visible_bylines(
+    tree: HtmlElement, lines: list[str], exclude: set[str]
+) -> tuple[list[str], str | None]:
+    """Bylines in the markup, best first: trafilatura's search (``class="author"``...),
+    links to author pages, a bold name at the top or the end of the body."""
+    links = read_author_links(tree)
+    exclude = exclude | {comparable(name) for name in links.placeholders}
+    for found in (read_bylines(tree), links.names):
+        if split_authors(found, exclude=exclude):
+            return found, None
+    bold = read_bold_byline(tree, lines)
+    if bold is not None and split_authors([bold[0]], exclude=exclude):
+        return [bold[0]], bold[1]
+    return [], None
 
 
 def _without_headline(lines: list[str], title: str | None) -> list[str]:

@@ -41,6 +41,10 @@ _NOT_NAMES = frozenset(
         "agenzie",
     }
 )
+# Account names of the CMS itself (``/author/admin/``): whatever display name such an
+# account was given ("Site D"), it names nobody. Newsroom accounts ("redaktion", "staff")
+# are not in this list: editors often give them their own name.
+SYSTEM_ACCOUNTS = frozenset({"admin", "administrator", "webmaster", "root", "wpadmin"})
 # "Capital Von Jemima Kelly", "Analysis By Jo Doe": a label before a capitalised "Von"/"By"
 _LABEL_THEN_BY = re.compile(r"^[^,;]{1,40}?\s(?:By|Von|Par|Por)\s+(?=\S)")
 _NOT_A_NAME = re.compile(r"https?:|www\.|\.(?:com|org|net|de|at|ch|uk)\b|@|\d|[<>{}\[\]=_#]")
@@ -55,6 +59,9 @@ def split_authors(raw: list[str], *, exclude: set[str]) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for byline in raw:
+        head = byline.split(",", 1)[0]
+        if "," in byline and _names_publisher(head, comparable(head), exclude):
+            continue  # "Site, City, Country": the publisher and its address
         for name in _split(byline):
             key = comparable(name)
             if key in seen or _names_publisher(name, key, exclude):

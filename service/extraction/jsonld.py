@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from lxml.html import HtmlElement
 
+from service.extraction.authors import SYSTEM_ACCOUNTS
 from service.extraction.metadata import Hints
 from service.extraction.text import clean_inline
 
@@ -145,11 +146,24 @@ def _names(value: Any, index: dict[str, Node], *, persons_only: bool) -> list[st
             if persons_only and _types(item) & _ORGANIZATION_TYPES:
                 names.append("\x00" + clean_inline(item.get("name")))  # marked: organisation
                 continue
+            if persons_only and _is_placeholder_account(item):
+                continue
             name = item.get("name")
             if not name and (item.get("givenName") or item.get("familyName")):
                 name = f"{item.get('givenName') or ''} {item.get('familyName') or ''}"
             names.append(clean_inline(name))
     return [name for name in names if name.strip("\x00")]
+
+
+def _is_placeholder_account(person: Node) -> bool:
+    """A CMS account such as ``/author/admin/`` whatever display name it was given."""
+    for key in ("@id", "url"):
+        value = person.get(key)
+        if isinstance(value, str) and "/" in value:
+            slug = value.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            if slug.lower() in SYSTEM_ACCOUNTS:
+                return True
+    return False
 
 
 def _authors(article: Node, index: dict[str, Node], publisher: list[str]) -> list[str]:

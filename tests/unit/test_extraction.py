@@ -262,3 +262,56 @@ def test_non_http_page_url_refused() -> None:
     with pytest.raises(PermanentError) as caught:
         extract_article(page(html(f"<p>{PARAGRAPH}</p>"), url="file:///tmp/page.html"))
     assert caught.value.reason is Reason.BAD_URL
+
+
+STORY = "".join(
+    f"<p>{PARAGRAPH.replace('Thursday', day)}</p>" for day in ("Monday", "Tuesday", "Friday")
+)
+
+
+def test_bold_byline_above_the_body_is_the_author_not_text() -> None:
+    body = (
+        "<article><h1>Harbour wall approved</h1><p>&nbsp;</p>"
+        "<p><strong>Jane Doe/John Roe</strong></p>" + STORY + "</article>"
+    )
+    article = extract_article(page(html(body)))
+    assert article.authors == ["Jane Doe", "John Roe"]
+    assert "Jane Doe" not in article.text
+
+
+def test_bold_subheading_inside_the_body_is_no_byline() -> None:
+    body = (
+        f"<article><h1>Harbour wall approved</h1><p>{PARAGRAPH}</p>"
+        "<p><strong>Second Operation</strong></p>" + STORY + "</article>"
+    )
+    assert extract_article(page(html(body))).authors == []
+
+
+def test_link_to_an_author_page_is_the_byline_teaser_authors_are_not() -> None:
+    body = (
+        "<article><h1>Harbour wall approved</h1>"
+        "<p class='meta'>von <a href='/autoren/name/max-muster'>Dr. Max Muster</a></p>"
+        + STORY
+        + "</article><aside><ul><li><div><a href='/author/other-one'>Other One</a></div></li>"
+        "<li><div><a href='/authors/guide/'>Guide to authors</a></div></li></ul></aside>"
+    )
+    assert extract_article(page(html(body))).authors == ["Dr. Max Muster"]
+
+
+def test_cms_admin_account_is_nobody() -> None:
+    jsonld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Wall",'
+        ' "author": {"@id": "https://www.daily-example.co.uk/author/admin/",'
+        ' "name": "Daily D"}}</script>'
+    )
+    body = (
+        "<article><p><a rel='author' href='/author/admin/'>Daily D</a></p>"
+        "<p><b>JANE DOE</b></p>" + STORY + "</article>"
+    )
+    assert extract_article(page(html(body, head=jsonld))).authors == ["JANE DOE"]
+
+
+def test_publisher_with_its_address_is_no_author() -> None:
+    head = "<meta name='author' content='daily-example.co.uk, Exeter, United Kingdom'>"
+    body = "<article>" + STORY + "</article>"
+    assert extract_article(page(html(body, head=head))).authors == []
