@@ -13,7 +13,7 @@ from typing import Any
 import feedparser
 
 from service.errors import PermanentError, Reason
-from service.feeds import guard, xmltree
+from service.feeds import decode, guard, xmltree
 from service.feeds.raw import RawDate, RawEntry, RawFeed, RawText
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
@@ -31,7 +31,7 @@ def read_xml(content: bytes, *, url: str, content_type: str | None, max_items: i
     """The feed in an RSS/Atom document (its first ``max_items`` items); ``NOT_A_FEED`` for
     HTML or other XML."""
     served_as = content_type or "no content type"
-    data = guard.to_utf8(content, content_type)
+    data = decode.to_utf8(content, content_type)
     guard.refuse_declarations(data)
     if guard.root_name(data) == "html":
         raise PermanentError(f"an HTML page, not a feed ({served_as})", reason=Reason.NOT_A_FEED)

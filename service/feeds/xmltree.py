@@ -31,10 +31,18 @@ _XML_ENTITIES = {
     b"&apos;": b"&#39;",
 }
 _NAMED_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
-# Items and entries (RSS 1.0: children of the root; RSS 2.0: of channel; Atom: of feed),
-# after the first $n, selected by libxml2 (a Python loop over millions of children is slow).
-_ITEM = "*[local-name()='item' or local-name()='entry']"
-_EXTRA_ITEMS = f"(/*/{_ITEM} | /*/*[local-name()='channel']/{_ITEM})[position() > $n]"
+_HTML_REFERENCES = {  # b"eacute" -> b"&#233;"; only names that end with ";" in HTML5
+    name[:-1].encode("ascii"): "".join(f"&#{ord(char)};" for char in text).encode("ascii")
+    for name, text in html.entities.html5.items()
+    if name.endswith(";")
+}
+# Items and entries (RSS 1.0 and 0.90: children of the root; RSS 2.0: of channel; Atom: of
+# feed), matched by libxml2 on exact names (a Python loop, or an XPath on local-name(), takes
+# seconds over the millions of children a hostile 10 MB document can have).
+_RSS10, _RSS090 = "{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/simple/0.9/}"
+_ATOM10, _ATOM03 = "{http://www.w3.org/2005/Atom}", "{http://purl.org/atom/ns#}"
+_ITEMS = ("item", "entry", f"{_RSS10}item", f"{_RSS090}item", f"{_ATOM10}entry", f"{_ATOM03}entry")
+_CHANNELS = ("channel", f"{_RSS10}channel", f"{_RSS090}channel")
 
 
 def prepare(data: bytes, *, max_items: int) -> bytes:
@@ -80,11 +88,7 @@ def _character_references(data: bytes) -> bytes:
 
 
 def _character_reference(match: re.Match[bytes]) -> bytes:
-    name = match.group(1).decode("ascii")
-    text = html.entities.html5.get(f"{name};")
-    if text is None:
-        return match.group(0)
-    return "".join(f"&#{ord(char)};" for char in text).encode("ascii")
+    return _HTML_REFERENCES.get(match.group(1), match.group(0))
 
 
 def _rename_unbound_prefixes(root: etree._Element) -> None:
@@ -120,10 +124,11 @@ def _append_text(node: etree._Element, text: str) -> None:
 
 
 def _trim_items(root: etree._Element, max_items: int) -> None:
-    """Keep the first ``max_items`` items/entries (children of the root or of ``channel``)."""
-    extra = root.xpath(_EXTRA_ITEMS, n=max_items)
-    for item in extra if isinstance(extra, list) else ():
-        parent = item.getparent() if isinstance(item, etree._Element) else None
+    """Keep the first ``max_items`` items/entries."""
+    containers = [root, *root.iterchildren(*_CHANNELS)]
+    items = [item for container in containers for item in container.iterchildren(*_ITEMS)]
+    for item in items[max_items:]:
+        parent = item.getparent()
         if parent is not None:
             parent.remove(item)
 
