@@ -45,7 +45,10 @@ def create_app(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        task_acks_on_failure_or_timeout=True,
+        # A task killed by its hard time limit must go back to the queue (the delivery count
+        # then ends one that always hangs): acknowledged, it would be lost. Our tasks never
+        # fail otherwise (errors are dead-lettered), so this only concerns timeouts.
+        task_acks_on_failure_or_timeout=False,
         worker_prefetch_multiplier=1,
         task_default_queue=ARTICLE_QUEUE,
         task_soft_time_limit=settings.task_soft_time_limit,
