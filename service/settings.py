@@ -11,7 +11,7 @@ import ipaddress
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -206,6 +206,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _soft_limit_below_hard_limit(self) -> Settings:
+        # Above the hard limit, Celery refuses to send the retry of a task (Task.retry then
+        # rejects the message without requeue: it is lost, not dead-lettered) and the prefork
+        # pool enforces the hard limit only once the soft one has passed. Equal, a task may
+        # be retried and requeued by the hard limit at once.
+        if self.task_soft_time_limit >= self.task_time_limit:
+            raise ValueError(
+                f"task_soft_time_limit ({self.task_soft_time_limit:g} s) must be below "
+                f"task_time_limit ({self.task_time_limit:g} s)"
+            )
+        return self
 
     @cached_property
     def effective_redis_url(self) -> str:
