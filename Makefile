@@ -21,7 +21,7 @@ test: setup
 	bash scripts/ensure-redis.sh
 	$(BIN)/ruff check service workers tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check service workers tests bench
