@@ -89,7 +89,11 @@ class NewswireTask(Task[Any, str]):
         delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not crypto
         if error.retry_after:
             delay = max(delay, error.retry_after)
-        return min(delay, self.settings.effective_visibility_timeout * 0.8)
+        return min(delay, self.longest_retry_delay)
+
+    @property
+    def longest_retry_delay(self) -> float:
+        return self.settings.effective_visibility_timeout * 0.8
 
     def guarded(self, url: str, feed_url: str | None, work: Callable[[], str]) -> str:
         """Run ``work()`` under the shared error policy; returns the outcome name.
@@ -127,6 +131,11 @@ class NewswireTask(Task[Any, str]):
     def transient(self, url: str, feed_url: str | None, exc: TransientError) -> str:
         if self.request.retries >= self.settings.task_max_retries:
             return self.dead(url, feed_url, exc)
+        if exc.retry_after and exc.retry_after > self.longest_retry_delay:
+            # Honour Retry-After: no request before it. A retry cannot wait that long.
+            return self.dead(url, feed_url, TransientError(
+                f"{exc.detail}; Retry-After {exc.retry_after:g} s is longer than a retry "
+                f"can wait ({self.longest_retry_delay:g} s)", reason=exc.reason))
         delay = self.retry_delay(exc)
         log.info("task_retry", reason=exc.reason.value, detail=exc.detail, countdown=delay,
                  retries=self.request.retries)
