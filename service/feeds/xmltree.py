@@ -43,6 +43,12 @@ _RSS10, _RSS090 = "{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/sim
 _ATOM10, _ATOM03 = "{http://www.w3.org/2005/Atom}", "{http://purl.org/atom/ns#}"
 _ITEMS = ("item", "entry", f"{_RSS10}item", f"{_RSS090}item", f"{_ATOM10}entry", f"{_ATOM03}entry")
 _CHANNELS = ("channel", f"{_RSS10}channel", f"{_RSS090}channel")
+# Elements whose text is the story (left whole) and the limits for the rest.
+_CONTENT = frozenset({"description", "encoded", "content", "summary", "subtitle", "body"})
+_AUTHORS = frozenset({"author", "creator", "contributor", "publisher", "managingeditor",
+                      "webmaster", "name", "email", "owner"})
+_URLS = frozenset({"link", "guid", "id", "origlink", "comments", "url", "uri", "href"})
+_AUTHOR_CHARS, _TEXT_CHARS, _URL_CHARS = 256, 1024, 4096
 
 
 def prepare(data: bytes, *, max_items: int) -> bytes:
@@ -61,7 +67,7 @@ def prepare(data: bytes, *, max_items: int) -> bytes:
         raise PermanentError(f"no XML document: {exc}", reason=Reason.NOT_A_FEED) from exc
     if root is None:
         raise PermanentError("no XML document", reason=Reason.NOT_A_FEED)
-    _trim_items(root, max_items)
+    containers = _trim_items(root, max_items)
     elements = int(root.xpath("count(//*)"))
     if elements > MAX_ELEMENTS:
         raise PermanentError(
@@ -71,6 +77,7 @@ def prepare(data: bytes, *, max_items: int) -> bytes:
     if any(error.domain_name == "NAMESPACE" for error in parser.error_log):
         _rename_unbound_prefixes(root)
     _replace_entity_references(root)
+    _cap_metadata(containers)
     out: bytes = etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True)
     _check_well_formed(out)
     return out
@@ -123,14 +130,48 @@ def _append_text(node: etree._Element, text: str) -> None:
         parent.text = (parent.text or "") + text
 
 
-def _trim_items(root: etree._Element, max_items: int) -> None:
-    """Keep the first ``max_items`` items/entries."""
-    containers = [root, *root.iterchildren(*_CHANNELS)]
-    items = [item for container in containers for item in container.iterchildren(*_ITEMS)]
+def _trim_items(root: etree._Element, max_items: int) -> list[etree._Element]:
+    """Keep the first ``max_items`` items/entries; returns the feed's containers (root,
+    channels, kept items)."""
+    channels = [root, *root.iterchildren(*_CHANNELS)]
+    items = [item for container in channels for item in container.iterchildren(*_ITEMS)]
     for item in items[max_items:]:
         parent = item.getparent()
         if parent is not None:
             parent.remove(item)
+    return [*channels, *items[:max_items]]
+
+
+def _cap_metadata(containers: list[etree._Element]) -> None:
+    """Metadata texts and attributes cut to a sane length; content elements left whole.
+
+    feedparser runs regexes on metadata that are slow on long values: its e-mail regex on
+    author fields is quadratic (200 KB of ``a.a.a.`` in ``<author>``: 250 s).
+    """
+    for container in containers:
+        for child in container.iterchildren(tag=etree.Element):
+            name = _local(child.tag)
+            if name in _CONTENT or child in containers:
+                continue
+            limit = (
+                _AUTHOR_CHARS if name in _AUTHORS else _URL_CHARS if name in _URLS else _TEXT_CHARS
+            )
+            for element in child.iter(tag=etree.Element):
+                _cap(element, limit)
+
+
+def _cap(element: etree._Element, limit: int) -> None:
+    if element.text and len(element.text) > limit:
+        element.text = element.text[:limit]
+    if element.tail and len(element.tail) > limit:
+        element.tail = element.tail[:limit]
+    for key, value in element.attrib.items():
+        if len(value) > _URL_CHARS:
+            element.attrib[key] = value[:_URL_CHARS]
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
 
 
 def _check_well_formed(data: bytes) -> None:
