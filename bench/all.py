@@ -49,13 +49,13 @@ def main() -> int:
     headlines, failed = [], []
     with ThreadPoolExecutor(jobs) as pool:
         runs = [pool.submit(run_one, module, extra) for module, extra in chosen]
-    for (module, _extra), future in zip(chosen, runs, strict=True):
-        code, output, seconds = future.result()
-        print(f"## {module} ({seconds:.0f} s)\n\n{output.rstrip()}\n", flush=True)
-        last = output.rstrip().splitlines()[-1] if output.strip() else ""
-        if code != 0 or not last:
-            failed.append(f"{module}: exit {code}")
-        headlines.append(f"- {module}: {last}")
+        for (module, _extra), future in zip(chosen, runs, strict=True):
+            code, output, seconds = future.result()
+            print(f"## {module} ({seconds:.0f} s)\n\n{output.rstrip()}\n", flush=True)
+            last = output.rstrip().splitlines()[-1] if output.strip() else ""
+            if code != 0 or not last:
+                failed.append(f"{module}: exit {code}")
+            headlines.append(f"- {module}: {last}")
     print("## Headlines\n\n" + "\n".join(headlines))
     if failed:
         print("\nFAILED: " + "; ".join(failed))

@@ -5,13 +5,15 @@ can be told to: honour conditional GET (ETag / Last-Modified), wait before answe
 its body a few bytes at a time, redirect, reset the connection, send a truncated body, or
 run any callable; drip its status line and headers, or send a chunked body (from bytes or an
 endless generator, optionally cut before the last chunk). Every request is logged, so tests
-can count fetches.
+can count fetches, see when they came (``times``) and how many of one path were being
+answered at once (``peak_inflight``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -55,6 +57,8 @@ class Origin:
         self.poll_interval = poll_interval  # how fast shutdown() returns
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
+        self.inflight: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
         self._lock = threading.Lock()
         origin = self
 
@@ -70,7 +74,7 @@ class Origin:
             def do_HEAD(self) -> None:
                 origin._serve(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(poll_interval,), daemon=True
@@ -124,11 +128,36 @@ class Origin:
         with self._lock:
             return sum(1 for h in self.hits if h.path == path)
 
+    def times(self, path: str) -> list[float]:
+        """When each request for ``path`` arrived (``time.monotonic()``), in order."""
+        with self._lock:
+            return [h.at for h in self.hits if h.path == path]
+
+    def inflight_now(self, paths: Iterable[str]) -> int:
+        """How many requests for these paths are being answered right now."""
+        with self._lock:
+            return sum(self.inflight.get(p, 0) for p in paths)
+
+    def peak_inflight(self, path: str) -> int:
+        """The most requests for ``path`` that were being answered at the same time."""
+        with self._lock:
+            return self.peak.get(path, 0)
+
     # -- serving ---------------------------------------------------------------------
     def _serve(self, req: BaseHTTPRequestHandler) -> None:
         path = req.path
         with self._lock:
             self.hits.append(Hit(path, dict(req.headers.items()), time.monotonic()))
+            self.inflight[path] = self.inflight.get(path, 0) + 1
+            self.peak[path] = max(self.peak.get(path, 0), self.inflight[path])
+        try:
+            self._answer(req, path)
+        finally:
+            with self._lock:
+                self.inflight[path] -= 1
+
+    def _answer(self, req: BaseHTTPRequestHandler, path: str) -> None:
+        with self._lock:
             route = self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
         if route is None:
             self._write(req, Response(status=404, body=b"not found"))
@@ -229,6 +258,15 @@ class Origin:
             req.wfile.write(chunk)
             req.wfile.flush()
             time.sleep(resp.drip)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (a killed worker or poller) are expected: no traceback."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _chunks(data: bytes, size: int) -> Iterator[bytes]:
