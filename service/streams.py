@@ -7,6 +7,7 @@ Stream entries are flat string fields (see docs/contract.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -139,3 +140,43 @@ def read_group(
     for _stream, entries in resp or []:
         out += [(_text(i), decode_fields(f)) for i, f in entries]
     return out
+
+
+def _stream_id(text: object) -> tuple[int, int]:
+    ms, _, seq = _text(text).partition("-")
+    return int(ms or 0), int(seq or 0)
+
+
+def trimmed_before_read(stream: Mapping[str, Any], group: Mapping[str, Any]) -> int | None:
+    """How many entries ``MAXLEN`` trimming removed before this consumer group read them.
+
+    ``stream`` and ``group`` are the replies of ``XINFO STREAM`` and ``XINFO GROUPS``. Only
+    known while the group is still behind the oldest entry left (its last delivered id is
+    older than the stream's first entry); ``0`` once it has caught up; ``None`` when Redis
+    does not know how many entries the group has read. Redis's own ``lag`` counts trimmed
+    entries as unread, so a lag above the stream's length means the same thing.
+    """
+    first = stream.get("recorded-first-entry-id") or (stream.get("first-entry") or [None])[0]
+    last = _stream_id(group["last-delivered-id"])
+    removed = int(stream.get("entries-added", 0)) - int(stream.get("length", 0))
+    if first is None or removed <= 0 or last >= _stream_id(first):
+        return 0
+    read = group.get("entries-read")
+    if read is None and last == (0, 0):
+        read = 0  # a group created at "0" that has read nothing yet
+    if read is None:
+        return None
+    return max(0, removed - int(read))
+
+
+def group_positions(client: redis.Redis, stream: str) -> list[dict[str, Any]]:
+    """Each consumer group of ``stream``: consumers, pending, lag, last delivered id, and
+    entries trimmed before it read them (see :func:`trimmed_before_read`)."""
+    try:
+        groups: list[dict[str, Any]] = client.xinfo_groups(stream)
+        info: dict[str, Any] = client.xinfo_stream(stream) if groups else {}
+    except redis.ResponseError:  # no such stream yet
+        return []
+    return [{"name": _text(g["name"]), "consumers": g["consumers"], "pending": g["pending"],
+             "lag": g.get("lag"), "last_delivered": _text(g["last-delivered-id"]),
+             "trimmed_before_read": trimmed_before_read(info, g)} for g in groups]

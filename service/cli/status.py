@@ -14,15 +14,7 @@ from service.cli.common import connect, load_settings
 from service.queue import ARTICLE_QUEUE
 from service.registry import Registry
 from service.settings import Settings
-
-
-def _groups(client: redis.Redis, stream: str) -> list[dict[str, Any]]:
-    try:
-        groups = client.xinfo_groups(stream)
-    except redis.ResponseError:
-        return []
-    return [{"name": g["name"], "consumers": g["consumers"], "pending": g["pending"],
-             "lag": g.get("lag"), "last_delivered": g["last-delivered-id"]} for g in groups]
+from service.streams import group_positions
 
 
 def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
@@ -37,7 +29,7 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
                   for s in feeds],
         "streams": {
             settings.articles_stream: {"length": client.xlen(settings.articles_stream),
-                                       "groups": _groups(client, settings.articles_stream)},
+                                       "groups": group_positions(client, settings.articles_stream)},
             settings.dead_stream: {"length": client.xlen(settings.dead_stream)},
         },
         "dead_by_reason": {k: int(v) for k, v in
@@ -50,6 +42,10 @@ def _when(ts: float | None) -> str:
     if not ts:
         return "-"
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _unknown(value: object) -> str:
+    return "unknown" if value is None else str(value)
 
 
 def _print_table(data: dict[str, Any]) -> None:
@@ -66,8 +62,11 @@ def _print_table(data: dict[str, Any]) -> None:
     for name, info in data["streams"].items():
         click.echo(f"stream {name}: {info['length']} entries")
         for g in info.get("groups", []):
-            click.echo(f"  group {g['name']}: lag {g['lag']}, pending {g['pending']}, "
+            click.echo(f"  group {g['name']}: lag {_unknown(g['lag'])}, pending {g['pending']}, "
                        f"consumers {g['consumers']}")
+            if g["trimmed_before_read"] != 0:
+                click.echo(f"    WARNING: {_unknown(g['trimmed_before_read'])} entries were "
+                           "trimmed (MAXLEN) before this group read them")
     dead = ", ".join(f"{k} {v}" for k, v in sorted(data["dead_by_reason"].items())) or "none"
     click.echo(f"dead letters by reason: {dead}")
     click.echo(f"article tasks queued: {data['queue_depth']}")

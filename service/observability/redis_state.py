@@ -7,6 +7,8 @@ pollers report the same values, so aggregate them with ``max``):
 - ``newswire_stream_length{stream}``: entries in the article and dead-letter streams
 - ``newswire_consumer_group_lag{stream,group}``: entries not yet delivered to the group
 - ``newswire_consumer_group_pending{stream,group}``: delivered, not yet acknowledged
+- ``newswire_consumer_group_trimmed_before_read{stream,group}``: entries trimmed away before
+  the group read them (while it is behind the oldest entry left)
 - ``newswire_queue_depth{queue}``: article tasks waiting in the broker
 - ``newswire_feeds``: registered feeds
 - ``newswire_feeds_overdue``: feeds due for a poll that no poller has claimed yet
@@ -26,6 +28,7 @@ from prometheus_client.registry import Collector
 from service.logs import get_logger
 from service.queue import ARTICLE_QUEUE
 from service.settings import Settings
+from service.streams import group_positions
 
 log = get_logger("newswire.metrics")
 
@@ -104,16 +107,21 @@ class RedisStateCollector(Collector):
             "Entries delivered to the consumer group and not yet acknowledged.",
             labels=["stream", "group"],
         )
+        trimmed = GaugeMetricFamily(
+            "newswire_consumer_group_trimmed_before_read",
+            "Entries trimmed from the stream (MAXLEN) before the consumer group read them; "
+            "known while the group is behind the oldest entry left.",
+            labels=["stream", "group"],
+        )
         for stream in streams:
-            for group in self._xinfo_groups(stream):
-                if group.get("lag") is not None:  # unknown after some trims/XDELs
-                    lag.add_metric([stream, str(group["name"])], group["lag"])
-                pending.add_metric([stream, str(group["name"])], group["pending"])
-        return [lag, pending]
+            for group in self._group_positions(stream):
+                labels = [stream, str(group["name"])]
+                if group["lag"] is not None:  # unknown after some trims/XDELs
+                    lag.add_metric(labels, group["lag"])
+                pending.add_metric(labels, group["pending"])
+                if group["trimmed_before_read"] is not None:
+                    trimmed.add_metric(labels, group["trimmed_before_read"])
+        return [lag, pending, trimmed]
 
-    def _xinfo_groups(self, stream: str) -> list[dict[str, Any]]:
-        try:
-            groups: list[dict[str, Any]] = self.client.xinfo_groups(stream)
-        except redis.ResponseError:  # no such stream yet
-            return []
-        return groups
+    def _group_positions(self, stream: str) -> list[dict[str, Any]]:
+        return group_positions(self.client, stream)

@@ -183,6 +183,7 @@ def test_compose_topology_ingests_and_reports(
     group = {"stream": settings.articles_stream, "group": "indexer"}
     assert value(p, "newswire_consumer_group_lag", **group) == ARTICLES
     assert value(p, "newswire_consumer_group_pending", **group) == 0
+    assert value(p, "newswire_consumer_group_trimmed_before_read", **group) == 0
     assert ("newswire_queue_depth", (("queue", "newswire.articles"),)) in p
     assert value(p, "newswire_feeds") == 1
     assert value(p, "newswire_redis_up") == 1

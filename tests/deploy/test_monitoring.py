@@ -30,6 +30,7 @@ EXPORTED = {
     "newswire_stream_length",
     "newswire_consumer_group_lag",
     "newswire_consumer_group_pending",
+    "newswire_consumer_group_trimmed_before_read",
     "newswire_queue_depth",
     "newswire_feeds",
     "newswire_feeds_overdue",

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import redis
 
+from service.cli.status import collect_status
 from service.models import Article, DeadLetter, ExtractorInfo, SiteRef
 from service.settings import Settings
-from service.streams import Streams, ensure_group, read_group
+from service.streams import Streams, ensure_group, read_group, trimmed_before_read
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -78,3 +79,41 @@ def test_read_group_reclaims_entries_of_a_dead_consumer(
     assert [i for i, _ in again] == [taken[0][0]]
     redis_client.xack(stream, "g", again[0][0])
     assert read_group(redis_client, stream, "g", "survivor", block_ms=10, reclaim_idle_ms=1) == []
+
+
+def test_entries_trimmed_before_a_group_read_them_are_reported(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    """Trimming past a slow group is visible in `status` (and the metric built on it)."""
+    stream = settings.articles_stream
+    for i in range(5):
+        redis_client.xadd(stream, {"n": str(i)})
+    ensure_group(redis_client, stream, "slow")
+    ensure_group(redis_client, stream, "fast")
+    redis_client.xreadgroup("slow", "c", {stream: ">"}, count=2)
+    for i in range(300):  # exact trimming, so the figure is exact too
+        redis_client.xadd(stream, {"n": str(i)}, maxlen=100, approximate=False)
+        redis_client.xreadgroup("fast", "c", {stream: ">"}, count=1)
+    groups = {g["name"]: g for g in collect_status(redis_client, settings)["streams"][stream]
+              ["groups"]}
+    # 205 entries removed; the slow group had read 2 of them
+    assert groups["slow"]["trimmed_before_read"] == 203
+    assert groups["slow"]["lag"] > redis_client.xlen(stream)
+    assert groups["fast"]["trimmed_before_read"] == 0
+    redis_client.xreadgroup("slow", "c", {stream: ">"}, count=1)  # jumps to the oldest left
+    slow = next(g for g in redis_client.xinfo_groups(stream) if g["name"] == "slow")
+    assert trimmed_before_read(redis_client.xinfo_stream(stream), slow) == 0
+
+
+def test_trimmed_before_read_without_a_stream_or_read_count() -> None:
+    group = {"last-delivered-id": "5-0", "entries-read": None}
+    assert trimmed_before_read({"length": 0, "entries-added": 0}, group) == 0
+    fresh = {"last-delivered-id": "0-0", "entries-read": None}
+    assert trimmed_before_read({"length": 3, "entries-added": 3,
+                                "recorded-first-entry-id": "1-0"}, fresh) == 0
+    assert trimmed_before_read({"length": 3, "entries-added": 8,
+                                "recorded-first-entry-id": "6-0"}, fresh) == 5
+    behind = {"length": 10, "entries-added": 50, "recorded-first-entry-id": "9-0"}
+    assert trimmed_before_read(behind, group) is None
+    assert trimmed_before_read(behind, {**group, "entries-read": 30}) == 10
+    assert trimmed_before_read(behind, {**group, "last-delivered-id": "9-0"}) == 0
