@@ -55,7 +55,9 @@ def tail(as_json: bool, group: str | None, consumer: str, from_start: bool, limi
     last, seen, idle_since = ("0" if from_start else "$"), 0, time.monotonic()
     while limit is None or seen < limit:
         if group:
-            batch = read_group(client, stream, group, consumer, count=100, block_ms=1000,
+            # never take more than --count wants: what is read stays pending on this consumer
+            batch = read_group(client, stream, group, consumer, block_ms=1000,
+                               count=100 if limit is None else min(100, limit - seen),
                                reclaim_idle_ms=int(reclaim_after * 1000))
         else:
             batch = _plain(client, stream, last, 100)

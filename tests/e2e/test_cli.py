@@ -8,8 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis
 
 from service.embedded_redis import free_port
+from service.settings import Settings
+from service.streams import Streams
+from tests.integration.test_streams import make_article
 from tests.support.origin import Origin
 from tests.support.processes import REPO, newswire_env, running, wait_for
 from tests.support.sitegen import serve_site
@@ -87,3 +91,26 @@ def test_extract_prints_json_lines_and_reports_failures(origin: Origin, tmp_path
     piped = newswire("extract", "-", "--url", "https://example.org/story", env=env,
                      stdin=page.read_bytes())
     assert json.loads(piped.stdout)["url"] == "https://example.org/story"
+
+
+def test_tail_group_takes_over_what_a_dead_consumer_left_pending(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    streams = Streams(redis_client, settings)
+    for n in range(5):
+        streams.publish(make_article(text=f"Body {n}.", content_hash=f"h{n}"))
+    stream = settings.articles_stream
+    redis_client.xgroup_create(stream, "indexer", id="0")
+    # a consumer that read two entries and died before XACK
+    taken = redis_client.xreadgroup("indexer", "dead-one", {stream: ">"}, count=2)[0][1]
+    env = newswire_env(settings.redis_url)
+    tailed = newswire("tail", "--json", "--group", "indexer", "--consumer", "survivor",
+                      "--reclaim-after", "0.05", "--count", "5", env=env)
+    assert tailed.returncode == 0, tailed.stderr
+    ids = [json.loads(line)["stream_id"] for line in tailed.stdout.splitlines()]
+    assert ids[:2] == [entry_id for entry_id, _ in taken]  # the dead one's entries first
+    assert sorted(ids) == [entry_id for entry_id, _ in redis_client.xrange(stream)]
+    assert redis_client.xpending(stream, "indexer")["pending"] == 0  # all acknowledged
+    again = newswire("tail", "--json", "--group", "indexer", "--consumer", "survivor",
+                     "--idle-exit", "0.5", env=env)
+    assert again.stdout == ""  # nothing left for the group: each entry delivered once
