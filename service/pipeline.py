@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from service.extraction import extract_article
 from service.fetching import Fetcher
+from service.fetching.client import address_guard
 from service.models import Article, FeedEntry, FetchedPage
 from service.settings import Settings
 
@@ -11,7 +12,8 @@ from service.settings import Settings
 def extract_page(page: FetchedPage, entry: FeedEntry | None, settings: Settings) -> Article:
     """A fetched page (and its feed entry, if any) to an Article, with the settings' bounds."""
     return extract_article(
-        page, entry, min_text_chars=settings.min_text_chars, max_depth=settings.max_html_depth
+        page, entry, min_text_chars=settings.min_text_chars, max_depth=settings.max_html_depth,
+        links=address_guard(settings),
     )
 
 

@@ -21,6 +21,7 @@ from kombu.exceptions import OperationalError
 from service.errors import IngestError, NotModified, PermanentError, TransientError
 from service.feeds import parse_feed
 from service.fetching import AsyncFetcher
+from service.fetching.client import address_guard
 from service.hashing import short_hash
 from service.logs import get_logger
 from service.models import DeadLetter, FeedEntry, ParsedFeed
@@ -51,6 +52,7 @@ class Poller:
         self.registry = registry
         self.streams = streams
         self.fetcher = fetcher
+        self.links = address_guard(settings)  # which image/content links entries may keep
         self.enqueue = enqueue
         self.clock = clock
         self.bounds = Bounds(settings.poll_interval_min, settings.poll_interval_max,
@@ -150,7 +152,7 @@ class Poller:
             feed = await asyncio.to_thread(
                 parse_feed, page.content, url=page.url, content_type=page.content_type,
                 max_items=self.settings.max_items_per_poll,
-                max_bytes=self.settings.max_feed_bytes)
+                max_bytes=self.settings.max_feed_bytes, links=self.links)
         except IngestError as exc:
             return "error", now + self._failed(state, exc)
         new = self._enqueue_new(state, feed)

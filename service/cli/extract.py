@@ -11,10 +11,9 @@ import orjson
 
 from service.cli.common import load_settings, warn
 from service.errors import IngestError, PermanentError, Reason
-from service.extraction import extract_article
 from service.fetching import Fetcher, detect_encoding
 from service.models import Article, FetchedPage
-from service.pipeline import fetch_and_extract
+from service.pipeline import extract_page, fetch_and_extract
 from service.settings import Settings
 from service.urls import is_http_url
 
@@ -61,8 +60,7 @@ def extract_one(source: str, page_url: str | None, fetcher: Fetcher, settings: S
     if source != "-" and not Path(source).is_file():
         raise PermanentError(f"{source}: neither an http(s) URL nor a file", reason=Reason.BAD_URL)
     page = read_local(source, page_url, settings)
-    return extract_article(page, None, min_text_chars=settings.min_text_chars,
-                           max_depth=settings.max_html_depth)
+    return extract_page(page, None, settings)
 
 
 @click.command()

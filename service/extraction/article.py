@@ -8,6 +8,7 @@ from datetime import datetime
 from lxml.html import HtmlElement
 
 from service import __version__
+from service.addresses import AddressGuard
 from service.errors import PermanentError, Reason
 from service.extraction.authors import split_authors
 from service.extraction.body import (
@@ -50,6 +51,7 @@ EXTRACTOR = ExtractorInfo(
     name="newswire+trafilatura", version=f"{__version__}+{TRAFILATURA_VERSION}"
 )
 MAX_FALLBACK_TITLE = 120
+PUBLIC_ONLY = AddressGuard()  # links to private, loopback, link-local ... addresses dropped
 MIN_PARAGRAPH_CHARS = 60
 
 
@@ -96,13 +98,15 @@ def extract_article(
     *,
     min_text_chars: int = 200,
     max_depth: int = 200,
+    links: AddressGuard = PUBLIC_ONLY,
 ) -> Article:
     """Structure one fetched page as an Article, using the feed entry's hints.
 
     Pure: no network, no clock. Raises only ``PermanentError``: ``parse_error`` (not
     text, not parseable), ``hostile_content`` (nesting deeper than ``max_depth``),
     ``extraction_empty`` (under ``min_text_chars`` of text, the feed's content included),
-    ``bad_url`` (a page URL that is no http(s) URL).
+    ``bad_url`` (a page URL that is no http(s) URL). ``links`` decides which addresses the
+    links handed on (the image) may point at: public ones only unless told otherwise.
     """
     if not is_http_url(page.url):
         raise PermanentError(f"page URL is not http(s): {page.url[:100]!r}", reason=Reason.BAD_URL)
@@ -124,7 +128,7 @@ def extract_article(
     text = _compose_text(lines, standfirst)
     if len(text) < max(min_text_chars, 1):
         text = _feed_fallback(entry, text, min_text_chars=min_text_chars, max_depth=max_depth)
-    return _assemble(page, entry, info, site, fields, text, standfirst)
+    return _assemble(page, entry, info, site, fields, text, standfirst, links)
 
 
 def _assemble(
@@ -135,6 +139,7 @@ def _assemble(
     fields: _Fields,
     text: str,
     standfirst: str | None,
+    links: AddressGuard,
 ) -> Article:
     title = fields.title or _title_from_text(text)
     declared_languages = [info.jsonld.language, info.markup.html_lang, info.meta.language]
@@ -152,7 +157,8 @@ def _assemble(
         summary=choose_summary(info.descriptions(), standfirst, title),
         text=text,
         word_count=word_count(text),
-        image=choose_image(page.url, [hint.image for hint in info.sources()]),
+        image=choose_image(page.url, [hint.image for hint in info.sources()],
+                           permits=links.permits_link),
         tags=choose_tags(info.sources()),
         content_hash=short_hash(text),
         fetched_at=page.fetched_at,

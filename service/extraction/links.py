@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from courlan import extract_domain
@@ -53,10 +54,13 @@ def site_domain(canonical_url: str) -> str:
     return host_of(canonical_url).removeprefix("www.")
 
 
-def choose_image(page_url: str, candidates: list[str | None]) -> str | None:
-    """The first candidate that resolves to an http(s) URL (relative ones against the page)."""
+def choose_image(
+    page_url: str, candidates: list[str | None], *, permits: Callable[[str], bool]
+) -> str | None:
+    """The first candidate that resolves to an http(s) URL (relative ones against the page)
+    that ``permits`` lets through (no private or loopback address, say)."""
     for candidate in candidates:
         url = resolve_url(page_url, candidate.strip() if candidate else None)
-        if url is not None:
+        if url is not None and permits(url):
             return url
     return None

@@ -18,6 +18,7 @@ yields what could be read: a broken feed half-read is better than none.
 
 from __future__ import annotations
 
+from service.addresses import AddressGuard
 from service.errors import PermanentError, Reason
 from service.feeds import guard
 from service.feeds.jsonfeed import read_json
@@ -29,6 +30,7 @@ __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_ITEMS", "parse_feed"]
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ITEMS = 200
+PUBLIC_ONLY = AddressGuard()
 
 
 def parse_feed(
@@ -38,11 +40,15 @@ def parse_feed(
     content_type: str | None = None,
     max_items: int = DEFAULT_MAX_ITEMS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    links: AddressGuard = PUBLIC_ONLY,
 ) -> ParsedFeed:
     """The feed in ``content``, fetched from ``url`` (the base for relative links).
 
     ``content_type`` (the HTTP header) lends its charset to a document that declares none.
-    At most ``max_items`` entries are returned: the first ones, in document order.
+    At most ``max_items`` entries are returned: the first ones, in document order. Image and
+    content links whose host ``links`` does not permit (literal private, loopback,
+    link-local … addresses, ``localhost``) are dropped; an entry's own link is kept, for the
+    fetcher to refuse with a visible ``blocked_address`` dead letter.
     """
     guard.check_size(content, max_bytes)
     try:
@@ -50,7 +56,7 @@ def parse_feed(
             raw = read_json(content)
         else:
             raw = read_xml(content, url=url, content_type=content_type, max_items=max_items)
-        return build_feed(raw, url=url, max_items=max_items)
+        return build_feed(raw, url=url, max_items=max_items, links=links)
     except PermanentError:
         raise
     except RecursionError as exc:

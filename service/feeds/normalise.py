@@ -14,9 +14,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import islice
 
+from service.addresses import AddressGuard
 from service.feeds.dates import parse_date
 from service.feeds.raw import RawEntry, RawFeed, RawText
 from service.feeds.sanitize import sanitize_html
@@ -34,12 +35,16 @@ MAX_TAGS = 50
 _BY = re.compile(r"^by\s+", re.IGNORECASE)
 
 
-def build_feed(raw: RawFeed, *, url: str, max_items: int) -> ParsedFeed:
+def build_feed(
+    raw: RawFeed, *, url: str, max_items: int, links: AddressGuard | None = None
+) -> ParsedFeed:
+    permits = links.permits_link if links is not None else _any_link
     title = text_of(raw.title, MAX_TITLE_LENGTH)
     entries: list[FeedEntry] = []
     seen: set[str] = set()
     for raw_entry in islice(raw.entries, max(0, max_items)):
-        entry = normalise_entry(raw_entry, feed_url=url, feed_title=title, feed_authors=raw.authors)
+        entry = normalise_entry(raw_entry, feed_url=url, feed_title=title,
+                                feed_authors=raw.authors, permits=permits)
         if entry is not None and entry.entry_id not in seen:
             seen.add(entry.entry_id)
             entries.append(entry)
@@ -54,7 +59,8 @@ def build_feed(raw: RawFeed, *, url: str, max_items: int) -> ParsedFeed:
 
 
 def normalise_entry(
-    raw: RawEntry, *, feed_url: str, feed_title: str | None, feed_authors: tuple[str, ...] = ()
+    raw: RawEntry, *, feed_url: str, feed_title: str | None, feed_authors: tuple[str, ...] = (),
+    permits: Callable[[str], bool] | None = None,
 ) -> FeedEntry | None:
     """One entry, normalised; ``None`` when it has no id, link, title or summary at all."""
     xml_base = resolve_url(feed_url, raw.base)
@@ -78,8 +84,9 @@ def normalise_entry(
         summary=summary,
         tags=_unique(raw.tags, MAX_TAGS),
         # Relative URLs in content: against xml:base, else the entry's own page.
-        content_html=_content_html(raw.content, base=xml_base or link or feed_url),
-        image=_first_url(base, raw.images),
+        content_html=_content_html(raw.content, base=xml_base or link or feed_url,
+                                   permits=permits or _any_link),
+        image=_first_url(base, raw.images, permits or _any_link),
     )
 
 
@@ -89,12 +96,18 @@ def text_of(value: RawText, limit: int) -> str | None:
     return plain_to_text(value.value, limit=limit)
 
 
-def _first_url(base: str, candidates: Iterable[str]) -> str | None:
+def _first_url(
+    base: str, candidates: Iterable[str], permits: Callable[[str], bool] | None = None
+) -> str | None:
     for candidate in candidates:
         url = resolve_url(base, candidate)
-        if url:
+        if url and (permits is None or permits(url)):
             return url
     return None
+
+
+def _any_link(url: str) -> bool:
+    return True
 
 
 def _entry_id(
@@ -108,11 +121,13 @@ def _entry_id(
     return None
 
 
-def _content_html(content: RawText, *, base: str) -> str | None:
+def _content_html(
+    content: RawText, *, base: str, permits: Callable[[str], bool]
+) -> str | None:
     if not content.value:
         return None
     markup = content.value if content.is_html else text_to_html(content.value)
-    return sanitize_html(markup, base=base)
+    return sanitize_html(markup, base=base, permits=permits)
 
 
 def _authors(names: Iterable[str]) -> tuple[str, ...]:

@@ -3,13 +3,16 @@
 feedparser sanitises already; this runs on every format (JSON Feed too) as the one policy:
 lxml_html_clean removes scripts, ``on*``/``style`` attributes, iframes, objects, forms and
 unknown tags; then every URL attribute left is resolved against the entry's base and dropped
-unless it is http(s) (``javascript:``, ``data:``, ``file:``, ``mailto:`` …).
+unless it is http(s) (``javascript:``, ``data:``, ``file:``, ``mailto:`` …) and its host passes
+the address policy given (literal private, loopback, link-local … addresses and
+``localhost`` refused by the feed parser's default).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 import lxml.html
 from lxml import etree
@@ -36,8 +39,16 @@ _URL_ATTRS = frozenset({
 # fmt: on
 
 
-def sanitize_html(value: str | None, *, base: str | None) -> str | None:
-    """``value`` cleaned, URLs absolute http(s) or gone; ``None`` when nothing is left."""
+def _any_link(url: str) -> bool:
+    return True
+
+
+def sanitize_html(
+    value: str | None, *, base: str | None, permits: Callable[[str], bool] = _any_link
+) -> str | None:
+    """``value`` cleaned, URLs absolute http(s) or gone, and gone too unless ``permits``
+    accepts them (an address policy: no private or loopback hosts); ``None`` when nothing is
+    left."""
     if not value or not value.strip():
         return None
     try:
@@ -46,7 +57,7 @@ def sanitize_html(value: str | None, *, base: str | None) -> str | None:
     except (etree.LxmlError, ValueError):
         return None
     for element in root.iter():
-        _filter_urls(element, base)
+        _filter_urls(element, base, permits)
     for image in list(root.iter("img")):
         if not image.get("src"):
             image.drop_tree()  # its src was unsafe; the tail text stays
@@ -57,29 +68,33 @@ def sanitize_html(value: str | None, *, base: str | None) -> str | None:
     return out or None
 
 
-def _filter_urls(element: etree._Element, base: str | None) -> None:
+def _filter_urls(
+    element: etree._Element, base: str | None, permits: Callable[[str], bool]
+) -> None:
     attrib = element.attrib
     for name in [name for name in attrib if name in _URL_ATTRS]:
         raw = attrib[name]
-        url = _absolute(base, raw) if name != "srcset" else _srcset(raw, base)
+        url = _absolute(base, raw, permits) if name != "srcset" else _srcset(raw, base, permits)
         if url:
             attrib[name] = url
         else:
             del attrib[name]
 
 
-def _absolute(base: str | None, value: str) -> str | None:
+def _absolute(base: str | None, value: str, permits: Callable[[str], bool]) -> str | None:
     """``resolve_url``, with a fast path for the common already-absolute URL."""
     if len(value) <= MAX_URL_LENGTH and _PLAIN_ABSOLUTE.match(value):
-        return value
-    return resolve_url(base, value)
+        url: str | None = value
+    else:
+        url = resolve_url(base, value)
+    return url if url is not None and permits(url) else None
 
 
-def _srcset(value: str, base: str | None) -> str | None:
+def _srcset(value: str, base: str | None, permits: Callable[[str], bool]) -> str | None:
     kept = []
     for candidate in value.split(","):
         parts = candidate.split()
-        url = _absolute(base, parts[0]) if parts else None
+        url = _absolute(base, parts[0], permits) if parts else None
         if url:
             kept.append(" ".join([url, *parts[1:]]))
     return ", ".join(kept) or None

@@ -26,11 +26,11 @@ import anyio
 import httpcore
 import httpx
 
+from service.addresses import AddressGuard
 from service.errors import PermanentError, Reason, TransientError
 from service.fetching.body import BodyReader, check_content_length
 from service.fetching.charset import detect_encoding
 from service.fetching.deadline import Deadline, deadline_scope
-from service.fetching.guard import AddressGuard
 from service.fetching.requests import (
     REDIRECT_STATUSES,
     Kind,
@@ -161,7 +161,8 @@ def build_request(
     )
 
 
-def _guard(settings: Settings) -> AddressGuard:
+def address_guard(settings: Settings) -> AddressGuard:
+    """The address policy of the settings (allow-list, or every private network)."""
     return AddressGuard(
         allowed_networks=settings.allowed_networks, allow_private=settings.allow_private_networks
     )
@@ -172,7 +173,7 @@ class Fetcher:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.guard = _guard(settings)
+        self.guard = address_guard(settings)
         limits = httpx.Limits(
             max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0
         )
@@ -231,7 +232,7 @@ class AsyncFetcher:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.guard = _guard(settings)
+        self.guard = address_guard(settings)
         limits = httpx.Limits(
             max_connections=max(100, settings.poll_concurrency),
             max_keepalive_connections=20,

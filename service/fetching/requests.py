@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from service.addresses import AddressGuard
 from service.errors import PermanentError, Reason
 from service.fetching.body import ACCEPT_ENCODING
-from service.fetching.guard import AddressGuard
 from service.urls import MAX_URL_LENGTH
 
 Kind = Literal["page", "feed"]

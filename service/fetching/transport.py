@@ -26,8 +26,8 @@ import anyio
 import httpcore
 import httpx
 
+from service.addresses import AddressGuard
 from service.fetching.deadline import current_deadline
-from service.fetching.guard import AddressGuard
 
 AddrInfo = Sequence[tuple[Any, ...]]
 MAX_ADDRESSES_TRIED = 4

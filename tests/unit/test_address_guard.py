@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
+from service.addresses import AddressGuard, classify, embedded_ipv4, ip_literal
 from service.errors import PermanentError, Reason
-from service.fetching.guard import AddressGuard, classify, embedded_ipv4, ip_literal
 from service.fetching.requests import Redirects, check_url
 from service.fetching.transport import permitted_addresses
 
@@ -301,3 +301,29 @@ def test_redirect_chain_rules() -> None:
         with pytest.raises(PermanentError) as info:
             Redirects("http://a.test/", 5).follow(location, 302, DEFAULT)
         assert info.value.reason is reason
+
+
+@pytest.mark.parametrize(
+    ("url", "default", "with_loopback"),
+    [
+        ("https://cdn.example.org/a.jpg", True, True),
+        ("https://internal.corp/a.jpg", True, True),  # names are not resolved here
+        ("http://127.0.0.1/a.jpg", False, True),
+        ("http://2130706433/a.jpg", False, True),
+        ("http://0x7f.1/a.jpg", False, True),
+        ("http://localhost:8080/a.jpg", False, True),
+        ("http://img.LOCALHOST./a.jpg", False, True),
+        ("http://[::1]/a.jpg", False, False),  # ::1 is not in 127.0.0.0/8
+        ("http://10.0.0.1/a.jpg", False, False),
+        ("http://169.254.169.254/latest/", False, False),
+        ("http://[::ffff:169.254.169.254]/", False, False),
+        ("http://[fd00::1]/a.jpg", False, False),
+        ("http://93.184.216.34/a.jpg", True, True),
+        ("http://[2606:4700::1111]/a.jpg", True, True),
+        ("http://[::1/", False, False),  # unparseable
+    ],
+)
+def test_permits_link(url: str, default: bool, with_loopback: bool) -> None:
+    assert AddressGuard().permits_link(url) is default
+    assert AddressGuard(allowed_networks=["127.0.0.0/8"]).permits_link(url) is with_loopback
+    assert AddressGuard(allow_private=True).permits_link(url) is (url != "http://[::1/")

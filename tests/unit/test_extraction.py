@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from service.addresses import AddressGuard
 from service.errors import PermanentError, Reason
 from service.extraction import EXTRACTOR, extract_article
 from service.hashing import short_hash
@@ -115,6 +117,46 @@ def test_non_http_images_never_published(bad: str) -> None:
     article = extract_article(
         page(html(f"<article><p>{PARAGRAPH}</p></article>", head)), min_text_chars=50
     )
+    assert article.image is None
+
+
+@pytest.mark.parametrize(
+    "internal",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/a.jpg",
+        "http://127.0.0.1/a.jpg",
+        "http://2130706433/a.jpg",
+        "http://0177.0.0.1/a.jpg",
+        "http://[::1]/a.jpg",
+        "http://[::ffff:10.0.0.1]/a.jpg",
+        "http://[fd00::1]/a.jpg",
+        "http://localhost:8080/a.jpg",
+        "http://cdn.localhost/a.jpg",
+    ],
+)
+def test_images_on_internal_addresses_never_published(internal: str) -> None:
+    """An image URL is handed to every consumer: it must not point inside a network."""
+    jsonld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
+                         "headline": "Harbour wall approved", "image": internal})
+    head = (f'<script type="application/ld+json">{jsonld}</script>'
+            '<meta property="og:image" content="https://cdn.example.org/public.jpg">')
+    body = f"<article><p>{PARAGRAPH}</p></article>"
+    article = extract_article(page(html(body, head)), min_text_chars=50)
+    assert article.image == "https://cdn.example.org/public.jpg"  # the next candidate
+    only = extract_article(page(html(body, f'<meta property="og:image" content="{internal}">')),
+                           min_text_chars=50)
+    assert only.image is None
+
+
+def test_allowed_networks_let_their_images_through() -> None:
+    head = '<meta property="og:image" content="http://10.1.2.3/a.jpg">'
+    body = f"<article><p>{PARAGRAPH}</p></article>"
+    allowed = AddressGuard(allowed_networks=["10.1.0.0/16"])
+    article = extract_article(page(html(body, head)), min_text_chars=50, links=allowed)
+    assert article.image == "http://10.1.2.3/a.jpg"
+    head = '<meta property="og:image" content="http://169.254.169.254/a.jpg">'
+    article = extract_article(page(html(body, head)), min_text_chars=50, links=allowed)
     assert article.image is None
 
 

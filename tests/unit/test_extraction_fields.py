@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from service.addresses import AddressGuard
 from service.extraction.authors import split_authors
 from service.extraction.boilerplate import is_chrome
 from service.extraction.dates import parse_date
@@ -156,10 +157,11 @@ def test_canonical_url(candidates: list[str | None], expected: str) -> None:
         (["data:image/png;base64,AAAA"], None),
         (["//cdn.example.org/a.jpg"], "https://cdn.example.org/a.jpg"),
         ([None, " https://cdn.example.org/b.jpg "], "https://cdn.example.org/b.jpg"),
+        (["http://10.0.0.1/a.jpg", "/img/a.jpg"], "https://www.example.org/img/a.jpg"),
     ],
 )
 def test_images_http_only(candidates: list[str | None], expected: str | None) -> None:
-    assert choose_image(PAGE, candidates) == expected
+    assert choose_image(PAGE, candidates, permits=AddressGuard().permits_link) == expected
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ address. Operators open holes with ``allowed_networks`` (CIDRs) or
 
 The guard is applied by the transport to every address a host name resolves to, at connect
 time, and to literal IP hosts before a request is sent (so odd spellings such as
-``http://2130706433/`` or ``http://0x7f.1/`` are refused without a connection).
+``http://2130706433/`` or ``http://0x7f.1/`` are refused without a connection); extraction
+uses it on the links it hands on to consumers (``permits_link``: an article's image).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from service.errors import PermanentError, Reason
 
@@ -27,6 +29,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _SHARED = ipaddress.IPv4Network("100.64.0.0/10")
 _METADATA = ipaddress.IPv4Address("169.254.169.254")
+_LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 _UNIQUE_LOCAL = ipaddress.IPv6Network("fc00::/7")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # IANA special-purpose blocks that are not globally reachable but that some Python versions
@@ -149,6 +152,19 @@ class AddressGuard:
         if why is not None:
             where = str(address) if host.strip("[]") == str(address) else f"{host} ({address})"
             raise PermanentError(f"{where}: {why} address refused", reason=Reason.BLOCKED_ADDRESS)
+
+    def permits_link(self, url: str) -> bool:
+        """Whether a link may be handed on (an article's image, say) without DNS: refused
+        when its host is ``localhost`` or a literal address, in any spelling, the guard does
+        not permit. Names are not resolved here; the fetcher checks those at connect time."""
+        try:
+            host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        except ValueError:
+            return False
+        if host == "localhost" or host.endswith(".localhost"):
+            return self.permits(_LOOPBACK)
+        address = ip_literal(host)
+        return address is None or self.permits(address)
 
     def check_host(self, host: str) -> None:
         """Refuse a host that is a literal IP address the guard does not permit."""
