@@ -28,6 +28,7 @@ from tests.support.faults import (
     children_of,
     count_events,
     dead_letters,
+    fault_seed,
     kill_group,
     kill_pid,
     record_figures,
@@ -49,24 +50,26 @@ def run_with_worker_kills(
     poller = start_poller(env, tmp_path / "poller.log")
     started = time.monotonic()
     killed_at: list[float] = []
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         for k in range(kills):
             worker = start_worker(env, tmp_path / f"worker{k}.log")
+            workers.append(worker)
             # Kill once this worker is busy, at a random moment of its work.
             hits = sum(origin.count(f"/news/{i}") for i in range(articles))
             wait_for(lambda h=hits: sum(origin.count(f"/news/{i}") for i in range(articles)) > h,
-                     timeout=60, message="the worker fetching pages")
+                     timeout=60, message=f"worker {k} fetching pages ({hits} fetches so far, "
+                     f"{client.xlen(settings.articles_stream)} articles on the stream)")
             time.sleep(rng.uniform(0.2, 2.5))
             kill_group(worker)
             killed_at.append(time.monotonic())
-        last = start_worker(env, tmp_path / "worker-last.log")
-        try:
-            done = wait_settled(client, settings.articles_stream, articles, timeout=120)
-            time.sleep(1.0)  # room for a late duplicate to show up
-        finally:
-            stop(last)
+        workers.append(start_worker(env, tmp_path / "worker-last.log"))
+        done = wait_settled(client, settings.articles_stream, articles, timeout=120)
+        time.sleep(1.0)  # room for a late duplicate to show up
     finally:
-        stop(poller)
+        for proc in [*workers, poller]:
+            if proc.poll() is None:
+                stop(proc)
     result = tally(client, settings.articles_stream, site.urls)
     record_figures(
         "worker_killed", seed=seed, kills=kills, articles_expected=result.expected,
@@ -86,7 +89,7 @@ def test_worker_killed_twice_during_60_articles(
     tmp_path: Path,
 ) -> None:
     run_with_worker_kills(origin, redis_client, redis_server.url, settings, tmp_path,
-                          articles=60, kills=2, seed=int(time.time()) % 10_000)
+                          articles=60, kills=2, seed=fault_seed())
 
 
 @pytest.mark.slow
@@ -96,7 +99,7 @@ def test_worker_killed_six_times_during_400_articles(
     tmp_path: Path,
 ) -> None:
     run_with_worker_kills(origin, redis_client, redis_server.url, settings, tmp_path,
-                          articles=400, kills=6, seed=int(time.time()) % 10_000)
+                          articles=400, kills=6, seed=fault_seed())
 
 
 # --- poison messages -----------------------------------------------------------------------

@@ -190,3 +190,9 @@ def record_figures(fault: str, **figures: Any) -> dict[str, Any]:
         with Path(target).open("a") as out:
             out.write(json.dumps(row) + "\n")
     return row
+
+
+def fault_seed() -> int:
+    """The seed of a randomised fault run: ``NEWSWIRE_FAULT_SEED`` to replay a recorded one
+    (every run prints its seed in its figures), else a new one."""
+    return int(os.environ.get("NEWSWIRE_FAULT_SEED") or time.time_ns() % 10_000)
