@@ -25,6 +25,7 @@ SUITE: list[tuple[str, list[str], list[str]]] = [
     ("bench.freshness", [], ["--smoke"]),
     ("bench.footprint", [], ["--smoke"]),
     ("bench.quality", ["--repeat", "1"], ["--limit", "3", "--repeat", "1"]),
+    ("bench.hostile", [], ["--smoke"]),
 ]
 
 
