@@ -36,7 +36,8 @@ def configure_logging(settings: Settings, *, process: str = "newswire") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.dict_tracebacks if settings.log_format == "json"
+        structlog.processors.dict_tracebacks
+        if settings.log_format == "json"
         else structlog.processors.StackInfoRenderer(),
     ]
     structlog.configure(
@@ -47,8 +48,10 @@ def configure_logging(settings: Settings, *, process: str = "newswire") -> None:
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    _renderer(settings)],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _renderer(settings),
+        ],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)

@@ -70,8 +70,12 @@ class FeedEntry(BaseModel):
         """A short hash of what the feed says about the entry, to notice edits."""
         from service.hashing import short_hash
 
-        parts = (self.title or "", self.summary or "", self.content_html or "",
-                 self.updated_at.isoformat() if self.updated_at else "")
+        parts = (
+            self.title or "",
+            self.summary or "",
+            self.content_html or "",
+            self.updated_at.isoformat() if self.updated_at else "",
+        )
         return short_hash("\x1f".join(parts))
 
 

@@ -12,7 +12,10 @@ from service.settings import Settings
 def extract_page(page: FetchedPage, entry: FeedEntry | None, settings: Settings) -> Article:
     """A fetched page (and its feed entry, if any) to an Article, with the settings' bounds."""
     return extract_article(
-        page, entry, min_text_chars=settings.min_text_chars, max_depth=settings.max_html_depth,
+        page,
+        entry,
+        min_text_chars=settings.min_text_chars,
+        max_depth=settings.max_html_depth,
         links=address_guard(settings),
     )
 

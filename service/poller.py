@@ -45,8 +45,14 @@ class PollStats:
 
 class Poller:
     def __init__(
-        self, settings: Settings, registry: Registry, streams: Streams,
-        fetcher: AsyncFetcher, enqueue: EnqueueFn, *, clock: Callable[[], float] = time.time,
+        self,
+        settings: Settings,
+        registry: Registry,
+        streams: Streams,
+        fetcher: AsyncFetcher,
+        enqueue: EnqueueFn,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.registry = registry
@@ -55,12 +61,14 @@ class Poller:
         self.links = address_guard(settings)  # which image/content links entries may keep
         self.enqueue = enqueue
         self.clock = clock
-        self.bounds = Bounds(settings.poll_interval_min, settings.poll_interval_max,
-                             settings.poll_interval_default)
+        self.bounds = Bounds(
+            settings.poll_interval_min, settings.poll_interval_max, settings.poll_interval_default
+        )
         self.stats = PollStats()
         self._inflight: set[asyncio.Task[str]] = set()
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(settings.poll_per_host))
+            lambda: asyncio.Semaphore(settings.poll_per_host)
+        )
 
     # -- loop -------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -138,8 +146,11 @@ class Poller:
         try:
             async with self._hosts[_host(state.url)]:
                 page = await self.fetcher.fetch(
-                    state.url, kind="feed", etag=state.etag or None,
-                    last_modified=state.last_modified or None)
+                    state.url,
+                    kind="feed",
+                    etag=state.etag or None,
+                    last_modified=state.last_modified or None,
+                )
         except NotModified:
             return self._quiet(state, "not_modified", now), now + state.interval
         except IngestError as exc:
@@ -150,31 +161,46 @@ class Poller:
             return self._quiet(state, "unchanged", now), now + state.interval
         try:
             feed = await asyncio.to_thread(
-                parse_feed, page.content, url=page.url, content_type=page.content_type,
+                parse_feed,
+                page.content,
+                url=page.url,
+                content_type=page.content_type,
                 max_items=self.settings.max_items_per_poll,
-                max_bytes=self.settings.max_feed_bytes, links=self.links)
+                max_bytes=self.settings.max_feed_bytes,
+                links=self.links,
+            )
         except IngestError as exc:
             return "error", now + self._failed(state, exc)
         new = self._enqueue_new(state, feed)
         state.body_hash = body_hash
         self._recovered(state)
         state.interval = honour_hints(
-            learned_interval(state.interval, self.bounds, new_entries=new,
-                             published=[e.published_at for e in feed.entries if e.published_at]),
-            self.bounds, hints=[feed.ttl_seconds, page.cache_control_max_age])
+            learned_interval(
+                state.interval,
+                self.bounds,
+                new_entries=new,
+                published=[e.published_at for e in feed.entries if e.published_at],
+            ),
+            self.bounds,
+            hints=[feed.ttl_seconds, page.cache_control_max_age],
+        )
         state.last_result = "fetched"
         state.title = state.title or (feed.title or "")
         if new:
             state.last_new_at = now
-        log.info("feed_polled", feed=state.url, entries=len(feed.entries), new=new,
-                 next_in=round(state.interval, 1))
+        log.info(
+            "feed_polled",
+            feed=state.url,
+            entries=len(feed.entries),
+            new=new,
+            next_in=round(state.interval, 1),
+        )
         return "fetched", now + state.interval
 
     def _quiet(self, state: FeedState, result: str, now: float) -> str:
         self._recovered(state)
         state.last_result = result
-        state.interval = learned_interval(state.interval, self.bounds, new_entries=0,
-                                          published=())
+        state.interval = learned_interval(state.interval, self.bounds, new_entries=0, published=())
         return result
 
     def _enqueue_new(self, state: FeedState, feed: ParsedFeed) -> int:
@@ -186,17 +212,24 @@ class Poller:
         # Enqueue first, then remember: a crash in between re-enqueues (publishing is
         # idempotent), whereas the other order could lose an entry.
         state.entries_seen = self.registry.mark_seen(
-            state.id, [e for e, _ in todo], now=self.clock())
+            state.id, [e for e, _ in todo], now=self.clock()
+        )
         self.stats.entries_enqueued += len(todo)
         metrics.record_entries(len(feed.entries), [kind for _e, kind in todo])
         return len(todo)
 
     def _enqueue_entry(self, state: FeedState, feed: ParsedFeed, entry: FeedEntry) -> None:
         if not entry.url:
-            self.streams.dead_letter(DeadLetter(
-                type="article.failed", url=entry.entry_id, feed_url=state.url,
-                reason="bad_url", detail="feed entry has no http(s) link",
-                failed_at=datetime.now(UTC)))
+            self.streams.dead_letter(
+                DeadLetter(
+                    type="article.failed",
+                    url=entry.entry_id,
+                    feed_url=state.url,
+                    reason="bad_url",
+                    detail="feed entry has no http(s) link",
+                    failed_at=datetime.now(UTC),
+                )
+            )
             return
         self.enqueue(entry.url, state.url, entry.model_dump(mode="json"))
 
@@ -209,13 +242,26 @@ class Poller:
         report = permanent or state.consecutive_errors >= self.settings.feed_failure_threshold
         if report and not state.failure_reported:
             state.failure_reported = 1
-            self.streams.dead_letter(DeadLetter(
-                type="feed.failed", url=state.url, feed_url=state.url, reason=exc.reason.value,
-                detail=exc.detail, attempts=state.consecutive_errors,
-                failed_at=datetime.now(UTC)))
+            self.streams.dead_letter(
+                DeadLetter(
+                    type="feed.failed",
+                    url=state.url,
+                    feed_url=state.url,
+                    reason=exc.reason.value,
+                    detail=exc.detail,
+                    attempts=state.consecutive_errors,
+                    failed_at=datetime.now(UTC),
+                )
+            )
         retry_after = exc.retry_after if isinstance(exc, TransientError) else None
-        log.warning("feed_failed", feed=state.url, reason=exc.reason.value, detail=exc.detail,
-                    consecutive=state.consecutive_errors, permanent=permanent)
+        log.warning(
+            "feed_failed",
+            feed=state.url,
+            reason=exc.reason.value,
+            detail=exc.detail,
+            consecutive=state.consecutive_errors,
+            permanent=permanent,
+        )
         return error_backoff(self.bounds, state.consecutive_errors, retry_after=retry_after)
 
     @staticmethod

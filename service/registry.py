@@ -90,8 +90,9 @@ class FeedState:
         for f in fields(cls):
             if f.name in data and f.name != "extra":
                 raw = data[f.name]
-                kwargs[f.name] = (float(raw) if f.type == "float" else
-                                  int(raw) if f.type == "int" else raw)
+                kwargs[f.name] = (
+                    float(raw) if f.type == "float" else int(raw) if f.type == "int" else raw
+                )
         return cls(**kwargs)
 
     def to_hash(self) -> dict[FieldT, EncodableT]:
@@ -127,8 +128,14 @@ class Registry:
         fid = feed_id(url)
         if not self.client.hsetnx(self.feeds_key, fid, url):
             return False
-        state = FeedState(id=fid, url=url, title=title or "", added_at=now, next_poll_at=now,
-                          interval=self.settings.poll_interval_default)
+        state = FeedState(
+            id=fid,
+            url=url,
+            title=title or "",
+            added_at=now,
+            next_poll_at=now,
+            interval=self.settings.poll_interval_default,
+        )
         pipe = self.client.pipeline()
         pipe.hset(self.state_key(fid), mapping=state.to_hash())
         pipe.zadd(self.schedule_key, {fid: 0})
@@ -140,8 +147,7 @@ class Registry:
         pipe = self.client.pipeline()
         pipe.hdel(self.feeds_key, fid)
         pipe.zrem(self.schedule_key, fid)
-        pipe.delete(self.state_key(fid), f"{self.prefix}:seen:{fid}",
-                    f"{self.prefix}:seenfp:{fid}")
+        pipe.delete(self.state_key(fid), f"{self.prefix}:seen:{fid}", f"{self.prefix}:seenfp:{fid}")
         return bool(pipe.execute()[0])
 
     def urls(self) -> dict[str, str]:

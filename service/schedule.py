@@ -46,7 +46,10 @@ def honour_hints(interval: float, bounds: Bounds, *, hints: Sequence[float | Non
 
 
 def error_backoff(
-    bounds: Bounds, consecutive_errors: int, *, retry_after: float | None,
+    bounds: Bounds,
+    consecutive_errors: int,
+    *,
+    retry_after: float | None,
     rng: random.Random | None = None,
 ) -> float:
     """Exponential back-off (default interval * 2^(n-1), capped, ±10 % jitter);

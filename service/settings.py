@@ -35,21 +35,26 @@ class Settings(BaseSettings):
         description="Prefix of every Redis key and stream (`<prefix>:articles`, `<prefix>:dead`).",
     )
     stream_maxlen: int = Field(
-        default=100_000, ge=1000,
+        default=100_000,
+        ge=1000,
         description="Approximate maximum length of the article stream (XADD MAXLEN ~); "
         "about 5.4 KB of Redis memory per article (docs/operations.md, sizing).",
     )
     dead_stream_maxlen: int = Field(
-        default=100_000, ge=100,
+        default=100_000,
+        ge=100,
         description="Approximate maximum length of the dead-letter stream (XADD MAXLEN ~).",
     )
     dedup_ttl_days: float = Field(
-        default=30.0, gt=0,
+        default=30.0,
+        gt=0,
         description="How long the last published content hash of an article is remembered; "
         "a redelivery after that would publish again as `article.created`.",
     )
     embedded_redis_port: int = Field(
-        default=6379, ge=0, le=65535,
+        default=6379,
+        ge=0,
+        le=65535,
         description="Port of the embedded Redis server started by `newswire run` (0: a free "
         "port). `newswire run` prints the URL; other commands reach it through "
         "NEWSWIRE_REDIS_URL, or by default when it is 6379.",
@@ -79,7 +84,8 @@ class Settings(BaseSettings):
         description="Contact URL appended to the User-Agent, so publishers can reach the operator.",
     )
     fetch_timeout: float = Field(
-        default=20.0, gt=0,
+        default=20.0,
+        gt=0,
         description="Total deadline in seconds for one HTTP request, redirects and body included.",
     )
     connect_timeout: float = Field(
@@ -87,21 +93,25 @@ class Settings(BaseSettings):
     )
     max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed at most.")
     max_page_bytes: int = Field(
-        default=5_000_000, ge=10_000,
+        default=5_000_000,
+        ge=10_000,
         description="Largest article page accepted, in bytes, on the wire and after decompression.",
     )
     max_feed_bytes: int = Field(
-        default=10_000_000, ge=10_000,
+        default=10_000_000,
+        ge=10_000,
         description="Largest feed accepted, in bytes, on the wire and after decompression.",
     )
 
     # --- Extraction --------------------------------------------------------------------
     max_html_depth: int = Field(
-        default=200, ge=20,
+        default=200,
+        ge=20,
         description="Pages nested deeper than this are refused (`hostile_content`).",
     )
     min_text_chars: int = Field(
-        default=200, ge=0,
+        default=200,
+        ge=0,
         description="Extracted body shorter than this (and no usable feed content) is "
         "dead-lettered as `extraction_empty`.",
     )
@@ -123,7 +133,8 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Feeds of one host fetched at once by one poller process."
     )
     poll_lease: float = Field(
-        default=120.0, gt=0,
+        default=120.0,
+        gt=0,
         description="Seconds a claimed feed stays reserved for the poller that claimed it; "
         "a poller that dies releases its feeds after this long.",
     )
@@ -134,11 +145,13 @@ class Settings(BaseSettings):
         default=200, ge=1, description="Entries of one feed document considered per poll."
     )
     seen_per_feed: int = Field(
-        default=2000, ge=10,
+        default=2000,
+        ge=10,
         description="Entry ids remembered per feed (bounded); must exceed the feed size.",
     )
     feed_failure_threshold: int = Field(
-        default=5, ge=1,
+        default=5,
+        ge=1,
         description="Consecutive transient failures after which a `feed.failed` entry is written.",
     )
     republish_updated: bool = Field(
@@ -152,7 +165,8 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="Soft time limit of one article task (s)."
     )
     task_time_limit: float = Field(
-        default=90.0, gt=0,
+        default=90.0,
+        gt=0,
         description="Hard time limit of one article task (s); the process is killed after it.",
     )
     visibility_timeout: float | None = Field(
@@ -167,7 +181,8 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="Base of the exponential retry back-off (s), with jitter."
     )
     max_deliveries: int = Field(
-        default=3, ge=1,
+        default=3,
+        ge=1,
         description="Deliveries of one task whose worker died (e.g. a poison page) before it "
         "is dead-lettered instead of run again.",
     )
@@ -178,7 +193,8 @@ class Settings(BaseSettings):
         default=1000, ge=1, description="Tasks a worker process runs before it is replaced."
     )
     worker_max_memory_per_child_kb: int = Field(
-        default=400_000, ge=10_000,
+        default=400_000,
+        ge=10_000,
         description="Resident memory (KiB) after which a worker process is replaced.",
     )
 

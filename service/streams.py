@@ -70,8 +70,14 @@ class Streams:
         ttl = int(self.settings.dedup_ttl_days * 86400)
         result: list[Any] = self._publish(
             keys=[self.settings.articles_stream, self.published_key(article.id)],
-            args=[article.content_hash, self.settings.stream_maxlen, ttl, article.id,
-                  SCHEMA_VERSION, article_json(article)],
+            args=[
+                article.content_hash,
+                self.settings.stream_maxlen,
+                ttl,
+                article.id,
+                SCHEMA_VERSION,
+                article_json(article),
+            ],
         )
         if int(result[0]) == 0:
             record_published("duplicate")
@@ -123,8 +129,14 @@ def decode_fields(fields: dict[Any, Any]) -> dict[str, str]:
 
 
 def read_group(
-    client: redis.Redis, stream: str, group: str, consumer: str, *,
-    count: int = 100, block_ms: int = 2000, reclaim_idle_ms: int = 60_000,
+    client: redis.Redis,
+    stream: str,
+    group: str,
+    consumer: str,
+    *,
+    count: int = 100,
+    block_ms: int = 2000,
+    reclaim_idle_ms: int = 60_000,
 ) -> list[tuple[str, dict[str, str]]]:
     """Entries for this consumer: first ones left pending by dead consumers (XAUTOCLAIM),
     then new ones (XREADGROUP ``>``). Acknowledge each with ``XACK`` once handled."""
@@ -177,6 +189,14 @@ def group_positions(client: redis.Redis, stream: str) -> list[dict[str, Any]]:
         info: dict[str, Any] = client.xinfo_stream(stream) if groups else {}
     except redis.ResponseError:  # no such stream yet
         return []
-    return [{"name": _text(g["name"]), "consumers": g["consumers"], "pending": g["pending"],
-             "lag": g.get("lag"), "last_delivered": _text(g["last-delivered-id"]),
-             "trimmed_before_read": trimmed_before_read(info, g)} for g in groups]
+    return [
+        {
+            "name": _text(g["name"]),
+            "consumers": g["consumers"],
+            "pending": g["pending"],
+            "lag": g.get("lag"),
+            "last_delivered": _text(g["last-delivered-id"]),
+            "trimmed_before_read": trimmed_before_read(info, g),
+        }
+        for g in groups
+    ]

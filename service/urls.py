@@ -11,8 +11,24 @@ from service.hashing import short_hash
 
 # Generic share/referral parameters that courlan's tracker list does not cover.
 _EXTRA_TRACKERS = frozenset(
-    {"ref", "ref_src", "ref_url", "referrer", "cmpid", "ncid", "ocid", "sr_share", "smid",
-     "at_medium", "at_campaign", "at_custom1", "at_custom2", "wt_mc", "wt.mc_id", "xtor"}
+    {
+        "ref",
+        "ref_src",
+        "ref_url",
+        "referrer",
+        "cmpid",
+        "ncid",
+        "ocid",
+        "sr_share",
+        "smid",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "wt_mc",
+        "wt.mc_id",
+        "xtor",
+    }
 )
 MAX_URL_LENGTH = 4096
 
@@ -51,8 +67,11 @@ def normalize_url(url: str) -> str:
         raise ValueError(f"not an http(s) URL: {url[:100]!r}")
     normalized = courlan_normalize(url_normalize(url) or url, strict=False)
     parts = urlsplit(normalized)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in _EXTRA_TRACKERS]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _EXTRA_TRACKERS
+    ]
     path = parts.path or "/"
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(sorted(query)), ""))
 

@@ -21,8 +21,9 @@ def corpus_dir(kind: str) -> Path:
     """``../shared/corpus/<kind>``; fails loudly (never skips) when the corpus is missing."""
     path = Path(os.environ.get("NEWSWIRE_CORPUS", CORPUS)) / kind
     if not path.is_dir():
-        pytest.fail(f"corpus not found at {path}: clone the repo beside shared/ or set "
-                    "NEWSWIRE_CORPUS")
+        pytest.fail(
+            f"corpus not found at {path}: clone the repo beside shared/ or set NEWSWIRE_CORPUS"
+        )
     return path
 
 

@@ -21,8 +21,14 @@ pytestmark = pytest.mark.timeout(240)
 
 def test_every_benchmark_runs_and_prints_its_table() -> None:
     corpus_dir("pages")
-    proc = subprocess.run([sys.executable, "-m", "bench.all", "--smoke"], cwd=REPO,
-                          capture_output=True, text=True, timeout=230, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.all", "--smoke"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=230,
+        check=False,
+    )
     out = proc.stdout
     assert proc.returncode == 0, out[-4000:] + proc.stderr[-2000:]
     sections = re.split(r"^## ", out, flags=re.MULTILINE)

@@ -49,8 +49,11 @@ class Resources:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.redis = redis.Redis.from_url(
-            settings.effective_redis_url, socket_timeout=10, socket_connect_timeout=5,
-            health_check_interval=10, retry_on_timeout=True,
+            settings.effective_redis_url,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            health_check_interval=10,
+            retry_on_timeout=True,
         )
         self.streams = Streams(self.redis, settings)
         self.fetcher = MeteredFetcher(settings)  # a Fetcher that records fetch metrics
@@ -85,7 +88,7 @@ class NewswireTask(Task[Any, str]):
     def retry_delay(self, error: TransientError) -> float:
         """Exponential back-off with full jitter, honouring Retry-After, below the
         visibility timeout (a longer ETA would be redelivered before it is due)."""
-        base = self.settings.retry_backoff * (2.0 ** self.request.retries)
+        base = self.settings.retry_backoff * (2.0**self.request.retries)
         delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not crypto
         if error.retry_after:
             delay = max(delay, error.retry_after)
@@ -110,14 +113,23 @@ class NewswireTask(Task[Any, str]):
 
     def _guarded(self, url: str, feed_url: str | None, work: Callable[[], str]) -> str:
         if self.count_delivery() > self.settings.max_deliveries:
-            return self.dead(url, feed_url, IngestError(
-                f"delivered {self.settings.max_deliveries} times without finishing "
-                "(the task kills or hangs its worker)", reason=Reason.WORKER_LOST))
+            return self.dead(
+                url,
+                feed_url,
+                IngestError(
+                    f"delivered {self.settings.max_deliveries} times without finishing "
+                    "(the task kills or hangs its worker)",
+                    reason=Reason.WORKER_LOST,
+                ),
+            )
         try:
             return work()
         except SoftTimeLimitExceeded:
-            return self.transient(url, feed_url, TransientError(
-                "task soft time limit exceeded", reason=Reason.TIMEOUT))
+            return self.transient(
+                url,
+                feed_url,
+                TransientError("task soft time limit exceeded", reason=Reason.TIMEOUT),
+            )
         except TransientError as exc:
             return self.transient(url, feed_url, exc)
         except PermanentError as exc:
@@ -133,20 +145,37 @@ class NewswireTask(Task[Any, str]):
             return self.dead(url, feed_url, exc)
         if exc.retry_after and exc.retry_after > self.longest_retry_delay:
             # Honour Retry-After: no request before it. A retry cannot wait that long.
-            return self.dead(url, feed_url, TransientError(
-                f"{exc.detail}; Retry-After {exc.retry_after:g} s is longer than a retry "
-                f"can wait ({self.longest_retry_delay:g} s)", reason=exc.reason))
+            return self.dead(
+                url,
+                feed_url,
+                TransientError(
+                    f"{exc.detail}; Retry-After {exc.retry_after:g} s is longer than a retry "
+                    f"can wait ({self.longest_retry_delay:g} s)",
+                    reason=exc.reason,
+                ),
+            )
         delay = self.retry_delay(exc)
-        log.info("task_retry", reason=exc.reason.value, detail=exc.detail, countdown=delay,
-                 retries=self.request.retries)
+        log.info(
+            "task_retry",
+            reason=exc.reason.value,
+            detail=exc.detail,
+            countdown=delay,
+            retries=self.request.retries,
+        )
         raise self.retry(countdown=delay, max_retries=self.settings.task_max_retries)
 
     def dead(self, url: str, feed_url: str | None, exc: IngestError) -> str:
         letter = DeadLetter(
-            type="article.failed", url=url, feed_url=feed_url or "", reason=exc.reason.value,
-            detail=exc.detail, attempts=self.request.retries + 1, failed_at=datetime.now(UTC),
+            type="article.failed",
+            url=url,
+            feed_url=feed_url or "",
+            reason=exc.reason.value,
+            detail=exc.detail,
+            attempts=self.request.retries + 1,
+            failed_at=datetime.now(UTC),
         )
         self.resources.streams.dead_letter(letter)
-        log.warning("article_failed", reason=exc.reason.value, detail=exc.detail,
-                    attempts=letter.attempts)
+        log.warning(
+            "article_failed", reason=exc.reason.value, detail=exc.detail, attempts=letter.attempts
+        )
         return f"dead:{exc.reason.value}"

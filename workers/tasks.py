@@ -24,7 +24,9 @@ def register_tasks(app: Celery) -> None:
 
     @app.task(name=FETCH_ARTICLE, bind=True, base=NewswireTask)
     def fetch_article(
-        self: NewswireTask, url: str, feed_url: str | None = None,
+        self: NewswireTask,
+        url: str,
+        feed_url: str | None = None,
         entry: dict[str, Any] | None = None,
     ) -> str:
         """Fetch one article page, extract it, publish it (idempotently) or dead-letter it."""

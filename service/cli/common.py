@@ -18,8 +18,12 @@ def load_settings() -> Settings:
 
 
 def connect(settings: Settings) -> redis.Redis:
-    client = redis.Redis.from_url(settings.effective_redis_url, decode_responses=True,
-                                  socket_connect_timeout=5, socket_timeout=30)
+    client = redis.Redis.from_url(
+        settings.effective_redis_url,
+        decode_responses=True,
+        socket_connect_timeout=5,
+        socket_timeout=30,
+    )
     try:
         client.ping()
     except redis.RedisError as exc:

@@ -30,15 +30,22 @@ def read_local(source: str, page_url: str | None, settings: Settings) -> Fetched
             with gzip.open(source, "rb") as handle:
                 raw = handle.read(settings.max_page_bytes + 1)
     if len(raw) > settings.max_page_bytes:
-        raise PermanentError(f"{source} is over {settings.max_page_bytes} bytes",
-                             reason=Reason.TOO_LARGE)
+        raise PermanentError(
+            f"{source} is over {settings.max_page_bytes} bytes", reason=Reason.TOO_LARGE
+        )
     url = page_url or _declared_url(raw)
     if not url:
-        raise PermanentError(f"{source}: no canonical URL in the page; pass --url",
-                             reason=Reason.BAD_URL)
-    return FetchedPage(requested_url=url, url=url, content=raw, content_type="text/html",
-                       encoding=detect_encoding(raw, None, kind="page"),
-                       fetched_at=datetime.now(UTC))
+        raise PermanentError(
+            f"{source}: no canonical URL in the page; pass --url", reason=Reason.BAD_URL
+        )
+    return FetchedPage(
+        requested_url=url,
+        url=url,
+        content=raw,
+        content_type="text/html",
+        encoding=detect_encoding(raw, None, kind="page"),
+        fetched_at=datetime.now(UTC),
+    )
 
 
 def _declared_url(raw: bytes) -> str | None:

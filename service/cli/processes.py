@@ -27,8 +27,11 @@ from service.streams import Streams
 def redis_client(settings: Settings) -> redis.Redis:
     """A client that retries briefly on connection errors (longer outages: callers back off)."""
     return redis.Redis.from_url(
-        settings.effective_redis_url, decode_responses=True, socket_connect_timeout=5,
-        socket_timeout=15, health_check_interval=10,
+        settings.effective_redis_url,
+        decode_responses=True,
+        socket_connect_timeout=5,
+        socket_timeout=15,
+        health_check_interval=10,
         retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=3),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
     )
@@ -43,8 +46,13 @@ async def run_poller(settings: Settings) -> None:
     endpoint = serve_poller(settings)  # /metrics, /livez, /readyz
     enqueuer = Enqueuer(settings)
     async with MeteredAsyncFetcher(settings) as fetcher:
-        poller = Poller(settings, Registry(client, settings), Streams(client, settings),
-                        fetcher, enqueuer.enqueue)
+        poller = Poller(
+            settings,
+            Registry(client, settings),
+            Streams(client, settings),
+            fetcher,
+            enqueuer.enqueue,
+        )
         await poller.run(stop)
     enqueuer.close()
     client.close()
@@ -61,10 +69,19 @@ def poller() -> None:
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.option("--concurrency", "-c", type=int, default=None,
-              help="Worker processes (default NEWSWIRE_WORKER_CONCURRENCY or CPU count).")
-@click.option("--pool", default="prefork", show_default=True,
-              type=click.Choice(["prefork", "solo", "threads"]))
+@click.option(
+    "--concurrency",
+    "-c",
+    type=int,
+    default=None,
+    help="Worker processes (default NEWSWIRE_WORKER_CONCURRENCY or CPU count).",
+)
+@click.option(
+    "--pool",
+    default="prefork",
+    show_default=True,
+    type=click.Choice(["prefork", "solo", "threads"]),
+)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(concurrency: int | None, pool: str, celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker: fetch, extract, structure, publish (runs until SIGTERM).
@@ -73,8 +90,18 @@ def worker(concurrency: int | None, pool: str, celery_args: tuple[str, ...]) -> 
     """
     from workers.main import app, settings
 
-    argv = ["worker", "--loglevel", settings.log_level, "-Q", ARTICLE_QUEUE, "--pool", pool,
-            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    argv = [
+        "worker",
+        "--loglevel",
+        settings.log_level,
+        "-Q",
+        ARTICLE_QUEUE,
+        "--pool",
+        pool,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     if concurrency or settings.worker_concurrency:
         argv += ["--concurrency", str(concurrency or settings.worker_concurrency)]
     app.worker_main([*argv, *celery_args])

@@ -67,8 +67,12 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
 
 
 @click.command()
-@click.option("--feeds", "feeds_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="OPML file, or a text file with one feed URL per line, to register first.")
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="OPML file, or a text file with one feed URL per line, to register first.",
+)
 @click.option("--concurrency", "-c", type=int, default=None, help="Worker processes.")
 def run(feeds_file: Path | None, concurrency: int | None) -> None:
     """Everything on one machine: Redis (embedded real server when NEWSWIRE_REDIS_URL is

@@ -17,9 +17,14 @@ from service.streams import decode_fields, ensure_group, read_group
 def render(entry_id: str, fields: dict[str, str], *, as_json: bool) -> str:
     data = orjson.loads(fields.get("data", "{}"))
     if as_json:
-        event = {"stream_id": entry_id, "type": fields.get("type"), "id": fields.get("id"),
-                 "schema_version": int(fields.get("schema_version", "0")),
-                 "content_hash": fields.get("content_hash"), "data": data}
+        event = {
+            "stream_id": entry_id,
+            "type": fields.get("type"),
+            "id": fields.get("id"),
+            "schema_version": int(fields.get("schema_version", "0")),
+            "content_hash": fields.get("content_hash"),
+            "data": data,
+        }
         return orjson.dumps(event).decode()
     when = data.get("published_at") or data.get("fetched_at") or ""
     site = (data.get("site") or {}).get("name") or (data.get("site") or {}).get("domain", "")
@@ -40,12 +45,28 @@ def _plain(
 @click.option("--consumer", default=lambda: socket.gethostname(), help="Consumer name.")
 @click.option("--from-start", is_flag=True, help="Start at the oldest entry, not at new ones.")
 @click.option("--count", "limit", type=int, default=None, help="Stop after this many events.")
-@click.option("--idle-exit", type=float, default=None,
-              help="Stop after this many seconds without a new event.")
-@click.option("--reclaim-after", type=float, default=60.0, show_default=True,
-              help="With --group: take over entries another consumer left pending this long (s).")
-def tail(as_json: bool, group: str | None, consumer: str, from_start: bool, limit: int | None,
-         idle_exit: float | None, reclaim_after: float) -> None:
+@click.option(
+    "--idle-exit",
+    type=float,
+    default=None,
+    help="Stop after this many seconds without a new event.",
+)
+@click.option(
+    "--reclaim-after",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="With --group: take over entries another consumer left pending this long (s).",
+)
+def tail(
+    as_json: bool,
+    group: str | None,
+    consumer: str,
+    from_start: bool,
+    limit: int | None,
+    idle_exit: float | None,
+    reclaim_after: float,
+) -> None:
     """Follow the article stream (newest first arriving at the bottom)."""
     settings = load_settings()
     client = connect(settings)
@@ -56,9 +77,15 @@ def tail(as_json: bool, group: str | None, consumer: str, from_start: bool, limi
     while limit is None or seen < limit:
         if group:
             # never take more than --count wants: what is read stays pending on this consumer
-            batch = read_group(client, stream, group, consumer, block_ms=1000,
-                               count=100 if limit is None else min(100, limit - seen),
-                               reclaim_idle_ms=int(reclaim_after * 1000))
+            batch = read_group(
+                client,
+                stream,
+                group,
+                consumer,
+                block_ms=1000,
+                count=100 if limit is None else min(100, limit - seen),
+                reclaim_idle_ms=int(reclaim_after * 1000),
+            )
         else:
             batch = _plain(client, stream, last, 100)
         for entry_id, fields in batch[: None if limit is None else limit - seen]:

@@ -157,8 +157,9 @@ def _assemble(
         summary=choose_summary(info.descriptions(), standfirst, title),
         text=text,
         word_count=word_count(text),
-        image=choose_image(page.url, [hint.image for hint in info.sources()],
-                           permits=links.permits_link),
+        image=choose_image(
+            page.url, [hint.image for hint in info.sources()], permits=links.permits_link
+        ),
         tags=choose_tags(info.sources()),
         content_hash=short_hash(text),
         fetched_at=page.fetched_at,

@@ -43,8 +43,9 @@ def build_feed(
     entries: list[FeedEntry] = []
     seen: set[str] = set()
     for raw_entry in islice(raw.entries, max(0, max_items)):
-        entry = normalise_entry(raw_entry, feed_url=url, feed_title=title,
-                                feed_authors=raw.authors, permits=permits)
+        entry = normalise_entry(
+            raw_entry, feed_url=url, feed_title=title, feed_authors=raw.authors, permits=permits
+        )
         if entry is not None and entry.entry_id not in seen:
             seen.add(entry.entry_id)
             entries.append(entry)
@@ -59,7 +60,11 @@ def build_feed(
 
 
 def normalise_entry(
-    raw: RawEntry, *, feed_url: str, feed_title: str | None, feed_authors: tuple[str, ...] = (),
+    raw: RawEntry,
+    *,
+    feed_url: str,
+    feed_title: str | None,
+    feed_authors: tuple[str, ...] = (),
     permits: Callable[[str], bool] | None = None,
 ) -> FeedEntry | None:
     """One entry, normalised; ``None`` when it has no id, link, title or summary at all."""
@@ -84,8 +89,9 @@ def normalise_entry(
         summary=summary,
         tags=_unique(raw.tags, MAX_TAGS),
         # Relative URLs in content: against xml:base, else the entry's own page.
-        content_html=_content_html(raw.content, base=xml_base or link or feed_url,
-                                   permits=permits or _any_link),
+        content_html=_content_html(
+            raw.content, base=xml_base or link or feed_url, permits=permits or _any_link
+        ),
         image=_first_url(base, raw.images, permits or _any_link),
     )
 
@@ -121,9 +127,7 @@ def _entry_id(
     return None
 
 
-def _content_html(
-    content: RawText, *, base: str, permits: Callable[[str], bool]
-) -> str | None:
+def _content_html(content: RawText, *, base: str, permits: Callable[[str], bool]) -> str | None:
     if not content.value:
         return None
     markup = content.value if content.is_html else text_to_html(content.value)

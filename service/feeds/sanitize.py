@@ -68,9 +68,7 @@ def sanitize_html(
     return out or None
 
 
-def _filter_urls(
-    element: etree._Element, base: str | None, permits: Callable[[str], bool]
-) -> None:
+def _filter_urls(element: etree._Element, base: str | None, permits: Callable[[str], bool]) -> None:
     attrib = element.attrib
     for name in [name for name in attrib if name in _URL_ATTRS]:
         raw = attrib[name]

@@ -45,8 +45,19 @@ _ITEMS = ("item", "entry", f"{_RSS10}item", f"{_RSS090}item", f"{_ATOM10}entry",
 _CHANNELS = ("channel", f"{_RSS10}channel", f"{_RSS090}channel")
 # Elements whose text is the story (left whole) and the limits for the rest.
 _CONTENT = frozenset({"description", "encoded", "content", "summary", "subtitle", "body"})
-_AUTHORS = frozenset({"author", "creator", "contributor", "publisher", "managingeditor",
-                      "webmaster", "name", "email", "owner"})
+_AUTHORS = frozenset(
+    {
+        "author",
+        "creator",
+        "contributor",
+        "publisher",
+        "managingeditor",
+        "webmaster",
+        "name",
+        "email",
+        "owner",
+    }
+)
 _URLS = frozenset({"link", "guid", "id", "origlink", "comments", "url", "uri", "href"})
 _AUTHOR_CHARS, _TEXT_CHARS, _URL_CHARS = 256, 1024, 4096
 

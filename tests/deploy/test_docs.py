@@ -4,6 +4,7 @@ guide's sections, the consumer guide, and the sizing benchmark behind the guide'
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,19 @@ def test_sizing_benchmark_runs_and_matches_the_guide() -> None:
     assert 500 < rows["feed (registry, schedule, state)"] < 1_100  # ≈ 770
     assert 150 < rows["seen entry (50 per feed)"] < 450  # ≈ 290
     assert Settings().stream_maxlen == 100_000  # the worked example's default
+
+
+_LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+_MARKDOWN = sorted([REPO / "README.md", *(REPO / "docs").glob("*.md")])
+
+
+@pytest.mark.parametrize("document", _MARKDOWN, ids=lambda p: p.name)
+def test_relative_links_point_at_files_of_the_repo(document: Path) -> None:
+    """Every relative link of the README and docs/ names a file that exists."""
+    targets = [
+        t
+        for t in _LINK.findall(document.read_text())
+        if "://" not in t and not t.startswith("mailto:")
+    ]
+    missing = [t for t in targets if not (document.parent / t).exists()]
+    assert missing == []

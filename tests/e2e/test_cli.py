@@ -21,11 +21,18 @@ from tests.support.sitegen import serve_site
 pytestmark = pytest.mark.timeout(180)
 
 
-def newswire(*args: str, env: dict[str, str], timeout: float = 60,
-             stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def newswire(
+    *args: str, env: dict[str, str], timeout: float = 60, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "service.cli.entry", *args], env=env, cwd=REPO, timeout=timeout,
-        capture_output=True, text=stdin is None, input=stdin, check=False,
+        [sys.executable, "-m", "service.cli.entry", *args],
+        env=env,
+        cwd=REPO,
+        timeout=timeout,
+        capture_output=True,
+        text=stdin is None,
+        input=stdin,
+        check=False,
     )
 
 
@@ -38,8 +45,11 @@ def test_run_with_embedded_redis_then_tail_json(origin: Origin, tmp_path: Path) 
     del env["NEWSWIRE_REDIS_URL"]  # no Redis configured: `run` starts an embedded one
     with running(["run", "--feeds", str(feeds_file), "-c", "1"], env, tmp_path / "run.log"):
         client_env = {**env, "NEWSWIRE_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
-        wait_for(lambda: "4 entries" in newswire("status", env=client_env).stdout, timeout=90,
-                 message="4 articles in the stream")
+        wait_for(
+            lambda: "4 entries" in newswire("status", env=client_env).stdout,
+            timeout=90,
+            message="4 articles in the stream",
+        )
         tailed = newswire("tail", "--json", "--from-start", "--count", "4", env=client_env)
         status = newswire("status", "--json", env=client_env)
     assert tailed.returncode == 0, tailed.stderr
@@ -55,8 +65,9 @@ def test_run_with_embedded_redis_then_tail_json(origin: Origin, tmp_path: Path) 
 
 def test_feeds_commands_round_trip(redis_server: object, tmp_path: Path) -> None:
     env = newswire_env(redis_server.url, key_prefix="clitest")  # type: ignore[attr-defined]
-    added = newswire("feeds", "add", "https://a.example/rss", "https://b.example/atom",
-                     "ftp://nope", env=env)
+    added = newswire(
+        "feeds", "add", "https://a.example/rss", "https://b.example/atom", "ftp://nope", env=env
+    )
     assert added.returncode == 1
     assert "added 2" in added.stdout
     assert "skipped (not an http(s) URL): ftp://nope" in added.stderr
@@ -65,12 +76,18 @@ def test_feeds_commands_round_trip(redis_server: object, tmp_path: Path) -> None
     exported = newswire("feeds", "export", env=env)
     opml = tmp_path / "feeds.opml"
     opml.write_text(exported.stdout)
-    assert newswire("feeds", "remove", "https://a.example/rss", "https://b.example/atom",
-                    env=env).returncode == 0
+    assert (
+        newswire(
+            "feeds", "remove", "https://a.example/rss", "https://b.example/atom", env=env
+        ).returncode
+        == 0
+    )
     assert newswire("feeds", "list", env=env).stdout == ""
     assert "added 2" in newswire("feeds", "import", str(opml), env=env).stdout
     assert newswire("feeds", "list", env=env).stdout.split() == [
-        "https://a.example/rss", "https://b.example/atom"]
+        "https://a.example/rss",
+        "https://b.example/atom",
+    ]
 
 
 def test_extract_prints_json_lines_and_reports_failures(origin: Origin, tmp_path: Path) -> None:
@@ -88,8 +105,9 @@ def test_extract_prints_json_lines_and_reports_failures(origin: Origin, tmp_path
     from_file = newswire("extract", str(page), env=env)
     assert from_file.returncode == 0, from_file.stderr
     assert json.loads(from_file.stdout)["canonical_url"] == origin.url("/news/0")
-    piped = newswire("extract", "-", "--url", "https://example.org/story", env=env,
-                     stdin=page.read_bytes())
+    piped = newswire(
+        "extract", "-", "--url", "https://example.org/story", env=env, stdin=page.read_bytes()
+    )
     assert json.loads(piped.stdout)["url"] == "https://example.org/story"
 
 
@@ -104,13 +122,33 @@ def test_tail_group_takes_over_what_a_dead_consumer_left_pending(
     # a consumer that read two entries and died before XACK
     taken = redis_client.xreadgroup("indexer", "dead-one", {stream: ">"}, count=2)[0][1]
     env = newswire_env(settings.redis_url)
-    tailed = newswire("tail", "--json", "--group", "indexer", "--consumer", "survivor",
-                      "--reclaim-after", "0.05", "--count", "5", env=env)
+    tailed = newswire(
+        "tail",
+        "--json",
+        "--group",
+        "indexer",
+        "--consumer",
+        "survivor",
+        "--reclaim-after",
+        "0.05",
+        "--count",
+        "5",
+        env=env,
+    )
     assert tailed.returncode == 0, tailed.stderr
     ids = [json.loads(line)["stream_id"] for line in tailed.stdout.splitlines()]
     assert ids[:2] == [entry_id for entry_id, _ in taken]  # the dead one's entries first
     assert sorted(ids) == [entry_id for entry_id, _ in redis_client.xrange(stream)]
     assert redis_client.xpending(stream, "indexer")["pending"] == 0  # all acknowledged
-    again = newswire("tail", "--json", "--group", "indexer", "--consumer", "survivor",
-                     "--idle-exit", "0.5", env=env)
+    again = newswire(
+        "tail",
+        "--json",
+        "--group",
+        "indexer",
+        "--consumer",
+        "survivor",
+        "--idle-exit",
+        "0.5",
+        env=env,
+    )
     assert again.stdout == ""  # nothing left for the group: each entry delivered once

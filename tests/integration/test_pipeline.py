@@ -24,9 +24,15 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.fixture
 def env(redis_server: EmbeddedRedis, redis_client: redis.Redis) -> dict[str, str]:
-    return newswire_env(redis_server.url, poll_interval_max=2, task_max_retries=2,
-                        visibility_timeout=8, fetch_timeout=3, task_soft_time_limit=5,
-                        task_time_limit=6)
+    return newswire_env(
+        redis_server.url,
+        poll_interval_max=2,
+        task_max_retries=2,
+        visibility_timeout=8,
+        fetch_timeout=3,
+        task_soft_time_limit=5,
+        task_time_limit=6,
+    )
 
 
 @pytest.fixture
@@ -61,15 +67,16 @@ def test_feed_items_become_articles_once_then_updates(
     feed = serve_site(origin, 6)
     origin.routes["/feed.xml"].etag = '"v1"'
     fid = add_feed(redis_client, settings, feed)
-    wait_for(lambda: len(articles(redis_client, settings)) >= 6, timeout=60,
-             message="6 articles")
+    wait_for(lambda: len(articles(redis_client, settings)) >= 6, timeout=60, message="6 articles")
     events = articles(redis_client, settings)
     assert [e["type"] for e in events] == ["article.created"] * 6
     datas = [json.loads(e["data"]) for e in events]
     assert sorted(d["title"] for d in datas) == sorted(
-        f"Story number {i} about the {w}" for i, w in
-        zip(range(6), ["council", "river", "budget", "storm", "harbour", "election"],
-            strict=True))
+        f"Story number {i} about the {w}"
+        for i, w in zip(
+            range(6), ["council", "river", "budget", "storm", "harbour", "election"], strict=True
+        )
+    )
     assert all(d["feed"]["url"] == feed for d in datas)
     assert all(d["site"]["name"] == "Test Gazette" for d in datas)
 
@@ -84,9 +91,14 @@ def test_feed_items_become_articles_once_then_updates(
     # Story 2 is edited: its page and its feed entry change -> one article.updated.
     base = origin.url("")
     origin.add("/news/2", article_html(2, base=base, version=2))
-    origin.add("/feed.xml", rss_feed(list(range(6)), base=base).replace(
-        "Summary of story 2.", "Summary of story 2, corrected."),
-        content_type="application/rss+xml", etag='"v2"')
+    origin.add(
+        "/feed.xml",
+        rss_feed(list(range(6)), base=base).replace(
+            "Summary of story 2.", "Summary of story 2, corrected."
+        ),
+        content_type="application/rss+xml",
+        etag='"v2"',
+    )
     wait_for(lambda: len(articles(redis_client, settings)) >= 7, timeout=30, message="update")
     last = articles(redis_client, settings)[-1]
     assert last["type"] == "article.updated"
@@ -120,19 +132,32 @@ def test_failing_origin_is_retried_then_dead_lettered_and_others_carry_on(
 
 
 def test_two_pollers_never_fetch_a_feed_twice_in_one_cycle(
-    origin: Origin, redis_client: redis.Redis, redis_server: EmbeddedRedis, settings: Settings,
+    origin: Origin,
+    redis_client: redis.Redis,
+    redis_server: EmbeddedRedis,
+    settings: Settings,
     tmp_path: Path,
 ) -> None:
     for i in range(30):
-        origin.add(f"/f{i}.xml", rss_feed([], base=origin.url("")),
-                   content_type="application/rss+xml", delay=0.05)
+        origin.add(
+            f"/f{i}.xml",
+            rss_feed([], base=origin.url("")),
+            content_type="application/rss+xml",
+            delay=0.05,
+        )
         add_feed(redis_client, settings, origin.url(f"/f{i}.xml"))
-    env = newswire_env(redis_server.url, poll_interval_min=60, poll_interval_default=60,
-                       poll_concurrency=5)
-    with running(["poller"], env, tmp_path / "p1.log"), \
-            running(["poller"], env, tmp_path / "p2.log"):
-        wait_for(lambda: all(origin.count(f"/f{i}.xml") for i in range(30)), timeout=30,
-                 message="every feed polled")
+    env = newswire_env(
+        redis_server.url, poll_interval_min=60, poll_interval_default=60, poll_concurrency=5
+    )
+    with (
+        running(["poller"], env, tmp_path / "p1.log"),
+        running(["poller"], env, tmp_path / "p2.log"),
+    ):
+        wait_for(
+            lambda: all(origin.count(f"/f{i}.xml") for i in range(30)),
+            timeout=30,
+            message="every feed polled",
+        )
         time.sleep(1.5)  # room for a duplicate poll to show up
     counts = [origin.count(f"/f{i}.xml") for i in range(30)]
     assert counts == [1] * 30
@@ -141,7 +166,10 @@ def test_two_pollers_never_fetch_a_feed_twice_in_one_cycle(
 
 
 def test_worker_killed_mid_task_still_delivers_exactly_once(
-    origin: Origin, redis_client: redis.Redis, env: dict[str, str], settings: Settings,
+    origin: Origin,
+    redis_client: redis.Redis,
+    env: dict[str, str],
+    settings: Settings,
     tmp_path: Path,
 ) -> None:
     base = origin.url("")
@@ -150,8 +178,11 @@ def test_worker_killed_mid_task_still_delivers_exactly_once(
     def slow_first(_req: object) -> Response:
         slow = not first_hit
         first_hit.append(True)
-        return Response(body=article_html(0, base=base).encode(), delay=3.0 if slow else 0,
-                        headers={"Content-Type": "text/html"})
+        return Response(
+            body=article_html(0, base=base).encode(),
+            delay=3.0 if slow else 0,
+            headers={"Content-Type": "text/html"},
+        )
 
     origin.add_handler("/news/0", slow_first)
     origin.add("/feed.xml", rss_feed([0], base=base), content_type="application/rss+xml")
@@ -162,8 +193,9 @@ def test_worker_killed_mid_task_still_delivers_exactly_once(
         stop(doomed, sig=signal.SIGKILL)
         assert articles(redis_client, settings) == []
         with running(["worker", "--pool", "prefork", "-c", "1"], env, tmp_path / "w2.log"):
-            wait_for(lambda: articles(redis_client, settings), timeout=60,
-                     message="redelivered article")
+            wait_for(
+                lambda: articles(redis_client, settings), timeout=60, message="redelivered article"
+            )
             time.sleep(2)  # room for a duplicate publish to show up
     assert len(articles(redis_client, settings)) == 1
     assert origin.count("/news/0") == 2

@@ -14,8 +14,9 @@ URL = "https://news.example.com/rss"
 
 
 def entry(i: int, title: str = "t") -> FeedEntry:
-    return FeedEntry(feed_url=URL, entry_id=f"id-{i}", url=f"https://news.example.com/{i}",
-                     title=title)
+    return FeedEntry(
+        feed_url=URL, entry_id=f"id-{i}", url=f"https://news.example.com/{i}", title=title
+    )
 
 
 def test_adding_twice_is_harmless(redis_client: redis.Redis, settings: Settings) -> None:
@@ -90,7 +91,9 @@ def test_seen_set_tells_new_from_changed_and_stays_bounded(
     assert registry.classify(fid, first) == []
     edited = [entry(0, title="edited"), entry(5)]
     assert [(e.entry_id, k) for e, k in registry.classify(fid, edited)] == [
-        ("id-0", "changed"), ("id-5", "new")]
+        ("id-0", "changed"),
+        ("id-5", "new"),
+    ]
     registry.mark_seen(fid, [entry(i) for i in range(100, 130)], now=2.0)
     assert redis_client.zcard(f"{small.key_prefix}:seen:{fid}") == 10
     assert redis_client.hlen(f"{small.key_prefix}:seenfp:{fid}") == 10

@@ -17,9 +17,15 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 def make_article(text: str = "Body.", content_hash: str = "h1") -> Article:
     return Article(
-        id="a" * 32, url="https://example.com/a", canonical_url="https://example.com/a",
-        site=SiteRef(domain="example.com"), title="T", text=text, word_count=1,
-        content_hash=content_hash, fetched_at=NOW,
+        id="a" * 32,
+        url="https://example.com/a",
+        canonical_url="https://example.com/a",
+        site=SiteRef(domain="example.com"),
+        title="T",
+        text=text,
+        word_count=1,
+        content_hash=content_hash,
+        fetched_at=NOW,
         extractor=ExtractorInfo(name="x", version="1"),
     )
 
@@ -53,15 +59,27 @@ def test_dead_letters_are_written_once_and_counted(
     redis_client: redis.Redis, settings: Settings
 ) -> None:
     streams = Streams(redis_client, settings)
-    letter = DeadLetter(type="article.failed", url="https://x.test/", reason="timeout",
-                        detail="slow", attempts=3, failed_at=NOW)
+    letter = DeadLetter(
+        type="article.failed",
+        url="https://x.test/",
+        reason="timeout",
+        detail="slow",
+        attempts=3,
+        failed_at=NOW,
+    )
     assert streams.dead_letter(letter)
     assert streams.dead_letter(letter) is None
     entries = redis_client.xrange(settings.dead_stream)
     assert len(entries) == 1
-    assert entries[0][1] == {"type": "article.failed", "url": "https://x.test/", "feed_url": "",
-                             "reason": "timeout", "detail": "slow", "attempts": "3",
-                             "failed_at": "2026-11-25T12:00:00Z"}
+    assert entries[0][1] == {
+        "type": "article.failed",
+        "url": "https://x.test/",
+        "feed_url": "",
+        "reason": "timeout",
+        "detail": "slow",
+        "attempts": "3",
+        "failed_at": "2026-11-25T12:00:00Z",
+    }
     assert redis_client.hgetall(f"{settings.key_prefix}:dead:counts") == {"timeout": "1"}
 
 
@@ -94,8 +112,9 @@ def test_entries_trimmed_before_a_group_read_them_are_reported(
     for i in range(300):  # exact trimming, so the figure is exact too
         redis_client.xadd(stream, {"n": str(i)}, maxlen=100, approximate=False)
         redis_client.xreadgroup("fast", "c", {stream: ">"}, count=1)
-    groups = {g["name"]: g for g in collect_status(redis_client, settings)["streams"][stream]
-              ["groups"]}
+    groups = {
+        g["name"]: g for g in collect_status(redis_client, settings)["streams"][stream]["groups"]
+    }
     # 205 entries removed; the slow group had read 2 of them
     assert groups["slow"]["trimmed_before_read"] == 203
     assert groups["slow"]["lag"] > redis_client.xlen(stream)
@@ -109,10 +128,18 @@ def test_trimmed_before_read_without_a_stream_or_read_count() -> None:
     group = {"last-delivered-id": "5-0", "entries-read": None}
     assert trimmed_before_read({"length": 0, "entries-added": 0}, group) == 0
     fresh = {"last-delivered-id": "0-0", "entries-read": None}
-    assert trimmed_before_read({"length": 3, "entries-added": 3,
-                                "recorded-first-entry-id": "1-0"}, fresh) == 0
-    assert trimmed_before_read({"length": 3, "entries-added": 8,
-                                "recorded-first-entry-id": "6-0"}, fresh) == 5
+    assert (
+        trimmed_before_read(
+            {"length": 3, "entries-added": 3, "recorded-first-entry-id": "1-0"}, fresh
+        )
+        == 0
+    )
+    assert (
+        trimmed_before_read(
+            {"length": 3, "entries-added": 8, "recorded-first-entry-id": "6-0"}, fresh
+        )
+        == 5
+    )
     behind = {"length": 10, "entries-added": 50, "recorded-first-entry-id": "9-0"}
     assert trimmed_before_read(behind, group) is None
     assert trimmed_before_read(behind, {**group, "entries-read": 30}) == 10

@@ -41,7 +41,6 @@ def aof_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
 
 @pytest.fixture
 def aof_client(aof_redis: EmbeddedRedis) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(aof_redis.url, decode_responses=True,
-                                  socket_connect_timeout=2)
+    client = redis.Redis.from_url(aof_redis.url, decode_responses=True, socket_connect_timeout=2)
     yield client
     client.close()

@@ -58,15 +58,26 @@ class Site:
         base, shown = self.origin.url(""), 0
         for path, items in self.feeds.items():
             listed = items[: round(len(items) * fraction)]
-            self.origin.add(path, rss_feed(listed, base=base), content_type="application/rss+xml",
-                            delay=self.feed_delay)
+            self.origin.add(
+                path,
+                rss_feed(listed, base=base),
+                content_type="application/rss+xml",
+                delay=self.feed_delay,
+            )
             shown += len(listed)
         return shown
 
 
 def publish_site(
-    origin: Origin, client: redis.Redis, settings: Settings, n: int, *,
-    per_feed: int = 50, page_delay: float = 0.0, feed_delay: float = 0.0, prefix: str = "",
+    origin: Origin,
+    client: redis.Redis,
+    settings: Settings,
+    n: int,
+    *,
+    per_feed: int = 50,
+    page_delay: float = 0.0,
+    feed_delay: float = 0.0,
+    prefix: str = "",
     fraction: float = 1.0,
 ) -> Site:
     """Pages ``/news/0`` .. ``/news/{n-1}`` and feeds of ``per_feed`` items listing them
@@ -94,8 +105,12 @@ def broker_idle(client: redis.Redis) -> bool:
 def wait_settled(client: redis.Redis, stream: str, expected: int, *, timeout: float) -> float:
     """Wait until ``expected`` entries are on ``stream`` and the broker holds no task;
     returns when that happened (monotonic)."""
-    wait_for(lambda: _len(client, stream) >= expected and broker_idle(client),
-             timeout=timeout, interval=0.2, message=f"{expected} entries on {stream}, broker idle")
+    wait_for(
+        lambda: _len(client, stream) >= expected and broker_idle(client),
+        timeout=timeout,
+        interval=0.2,
+        message=f"{expected} entries on {stream}, broker idle",
+    )
     return time.monotonic()
 
 
@@ -106,8 +121,9 @@ def _len(client: redis.Redis, stream: str) -> int:
         return -1
 
 
-def start_worker(env: dict[str, str], log: Path, *, concurrency: int = 2,
-                 extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+def start_worker(
+    env: dict[str, str], log: Path, *, concurrency: int = 2, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     return spawn(["worker", "--pool", "prefork", "-c", str(concurrency), *extra], env, log)
 
 

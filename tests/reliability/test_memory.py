@@ -29,8 +29,7 @@ REAL_EVERY = 4  # one page in four is a real news page from the corpus, the rest
 
 
 def corpus_pages() -> list[bytes]:
-    return [gzip.decompress(p.read_bytes())
-            for p in sorted(corpus_dir("pages").glob("*.html.gz"))]
+    return [gzip.decompress(p.read_bytes()) for p in sorted(corpus_dir("pages").glob("*.html.gz"))]
 
 
 def page_handler(origin: Origin, real: list[bytes]) -> object:
@@ -38,8 +37,11 @@ def page_handler(origin: Origin, real: list[bytes]) -> object:
 
     def handler(req: BaseHTTPRequestHandler) -> Response:
         i = int(parse_qs(urlsplit(req.path).query)["i"][0])
-        body = (real[(i // REAL_EVERY) % len(real)] if i % REAL_EVERY == 0
-                else article_html(i, base=base).encode())
+        body = (
+            real[(i // REAL_EVERY) % len(real)]
+            if i % REAL_EVERY == 0
+            else article_html(i, base=base).encode()
+        )
         return Response(body=body, headers={"Content-Type": "text/html; charset=utf-8"})
 
     return handler
@@ -68,8 +70,9 @@ class Sampler:
         self._stop.set()
 
 
-def measure(origin: Origin, server: EmbeddedRedis, tmp_path: Path, *, pages: int,
-            fault: str) -> dict[str, object]:
+def measure(
+    origin: Origin, server: EmbeddedRedis, tmp_path: Path, *, pages: int, fault: str
+) -> dict[str, object]:
     origin.add_handler("/mem", page_handler(origin, corpus_pages()))  # type: ignore[arg-type]
     settings = Settings(redis_url=server.url)
     env = fault_env(server.url)
@@ -86,9 +89,15 @@ def measure(origin: Origin, server: EmbeddedRedis, tmp_path: Path, *, pages: int
             enqueuer.enqueue(origin.url(f"/mem?i={i}"), "http://feeds.test/mem", None)
         enqueuer.close()
         log = tmp_path / "worker.log"
-        wait_for(lambda: count_events(log, "article_done") + count_events(log, "article_failed")
-                 >= pages and broker_idle(client), timeout=pages * 0.5 + 60, interval=1.0,
-                 message=f"{pages} tasks done")
+        wait_for(
+            lambda: (
+                count_events(log, "article_done") + count_events(log, "article_failed") >= pages
+                and broker_idle(client)
+            ),
+            timeout=pages * 0.5 + 60,
+            interval=1.0,
+            message=f"{pages} tasks done",
+        )
         took = time.monotonic() - started
     finally:
         sampler.stop()
@@ -99,10 +108,14 @@ def measure(origin: Origin, server: EmbeddedRedis, tmp_path: Path, *, pages: int
     growth = {pid: max(k for _t, k in s) - s[len(s) // 10][1] for pid, s in children.items()}
     peak = max(k for s in children.values() for _t, k in s)
     figures = record_figures(
-        fault, pages=pages, real_pages=len(range(0, pages, REAL_EVERY)), seconds=round(took, 1),
-        pool_processes=len(children), warm_rss_mb=round(
-            min(s[len(s) // 10][1] for s in children.values()) / 1024, 1),
-        peak_rss_mb=round(peak / 1024, 1), max_growth_mb=round(max(growth.values()) / 1024, 1),
+        fault,
+        pages=pages,
+        real_pages=len(range(0, pages, REAL_EVERY)),
+        seconds=round(took, 1),
+        pool_processes=len(children),
+        warm_rss_mb=round(min(s[len(s) // 10][1] for s in children.values()) / 1024, 1),
+        peak_rss_mb=round(peak / 1024, 1),
+        max_growth_mb=round(max(growth.values()) / 1024, 1),
         parent_peak_rss_mb=round(sampler.parent_peak_kib / 1024, 1),
         published=count_events(tmp_path / "worker.log", "article_done"),
         max_tasks_per_child=settings.worker_max_tasks_per_child,

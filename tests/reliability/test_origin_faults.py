@@ -36,12 +36,15 @@ from tests.support.sitegen import article_html, rss_feed
 RETRIES = int(FAULT_ENV["task_max_retries"])  # type: ignore[call-overload]
 
 
-def failing_then(origin: Origin, i: int, failures: list[Response]) -> Callable[
-        [BaseHTTPRequestHandler], Response]:
+def failing_then(
+    origin: Origin, i: int, failures: list[Response]
+) -> Callable[[BaseHTTPRequestHandler], Response]:
     """``/news/{i}`` answers ``failures`` in turn, then the article."""
     answers = iter(failures)
-    page = Response(body=article_html(i, base=origin.url("")).encode(),
-                    headers={"Content-Type": "text/html; charset=utf-8"})
+    page = Response(
+        body=article_html(i, base=origin.url("")).encode(),
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
     return lambda _req: next(answers, page)
 
 
@@ -51,7 +54,10 @@ def html_page(i: int, base: str) -> bytes:
 
 @pytest.mark.timeout(150)
 def test_origin_faults_end_in_one_article_or_one_dead_letter(
-    origin: Origin, redis_client: redis.Redis, redis_server: EmbeddedRedis, settings: Settings,
+    origin: Origin,
+    redis_client: redis.Redis,
+    redis_server: EmbeddedRedis,
+    settings: Settings,
     tmp_path: Path,
 ) -> None:
     base = origin.url("")
@@ -60,8 +66,11 @@ def test_origin_faults_end_in_one_article_or_one_dead_letter(
         0: [Response(status=503, headers={"Retry-After": "2"})],
         1: [Response(status=500), Response(status=502)],
         2: [Response(reset=True)],
-        3: [Response(body=html_page(3, base), truncate_to=300,
-                     headers={"Content-Type": "text/html"})],
+        3: [
+            Response(
+                body=html_page(3, base), truncate_to=300, headers={"Content-Type": "text/html"}
+            )
+        ],
     }
     for i, failures in recovers.items():
         origin.add_handler(f"/news/{i}", failing_then(origin, i, failures))
@@ -76,12 +85,14 @@ def test_origin_faults_end_in_one_article_or_one_dead_letter(
     origin.redirect("/news/10", f"{other}/elsewhere/10", status=307)
     origin.add("/elsewhere/10", html_page(10, base))
     origin.redirect("/news/11", "http://169.254.169.254/latest/meta-data/", status=302)
-    origin.add("/feed.xml", rss_feed(list(range(12)), base=base),
-               content_type="application/rss+xml")
+    origin.add(
+        "/feed.xml", rss_feed(list(range(12)), base=base), content_type="application/rss+xml"
+    )
     for i in range(100, 110):  # a healthy feed on the same host
         origin.add(f"/news/{i}", html_page(i, base))
-    origin.add("/ok.xml", rss_feed(list(range(100, 110)), base=base),
-               content_type="application/rss+xml")
+    origin.add(
+        "/ok.xml", rss_feed(list(range(100, 110)), base=base), content_type="application/rss+xml"
+    )
     healthy_urls = {origin.url(f"/news/{i}") for i in range(100, 110)}
     registry = Registry(redis_client, settings)
     for feed in ("/feed.xml", "/ok.xml"):
@@ -94,16 +105,20 @@ def test_origin_faults_end_in_one_article_or_one_dead_letter(
     try:
         expected_articles = 4 + 2 + 10  # recovered, redirected, healthy
         wait_settled(redis_client, settings.articles_stream, expected_articles, timeout=90)
-        wait_for(lambda: len(dead_letters(redis_client, settings.dead_stream)) >= 6,
-                 timeout=60, message="six dead letters")
+        wait_for(
+            lambda: len(dead_letters(redis_client, settings.dead_stream)) >= 6,
+            timeout=60,
+            message="six dead letters",
+        )
         time.sleep(1.0)
     finally:
         stop(poller)
         stop(worker)
     elapsed = time.monotonic() - started
 
-    published = {json.loads(f["data"])["url"]: f for _i, f in
-                 redis_client.xrange(settings.articles_stream)}
+    published = {
+        json.loads(f["data"])["url"]: f for _i, f in redis_client.xrange(settings.articles_stream)
+    }
     url = origin.url
     wanted = {url(f"/news/{i}") for i in range(4)} | {url("/final/9"), f"{other}/elsewhere/10"}
     assert set(published) == wanted | healthy_urls
@@ -111,8 +126,10 @@ def test_origin_faults_end_in_one_article_or_one_dead_letter(
     assert result.exact
 
     dead = {d["url"]: d for d in dead_letters(redis_client, settings.dead_stream)}
-    outcome = {path: (dead[url(path)]["reason"], int(dead[url(path)]["attempts"]))
-               for path in ("/news/4", "/news/5", "/news/6", "/news/7", "/news/8", "/news/11")}
+    outcome = {
+        path: (dead[url(path)]["reason"], int(dead[url(path)]["attempts"]))
+        for path in ("/news/4", "/news/5", "/news/6", "/news/7", "/news/8", "/news/11")
+    }
     assert outcome == {
         "/news/4": ("http_status", RETRIES + 1),
         "/news/5": ("connection_error", RETRIES + 1),
@@ -130,15 +147,22 @@ def test_origin_faults_end_in_one_article_or_one_dead_letter(
     # Retries wait: Retry-After (2 s) honoured; back-off between the other attempts.
     first, second = origin.times("/news/0")[:2]
     assert second - first >= 2.0
-    gaps = [b - a for path in ("/news/4", "/news/5", "/news/6")
-            for a, b in itertools.pairwise(origin.times(path))]
+    gaps = [
+        b - a
+        for path in ("/news/4", "/news/5", "/news/6")
+        for a, b in itertools.pairwise(origin.times(path))
+    ]
     assert min(gaps) >= 0.1  # retry_backoff 0.2 s with full jitter: at least half of it
     assert all(origin.count(f"/news/{i}") == RETRIES + 1 for i in (4, 5, 6))
 
     record_figures(
-        "origin_faults", elapsed_s=round(elapsed, 1),
-        articles_expected=len(wanted | healthy_urls), on_stream=result.on_stream,
-        duplicates=result.duplicates, lost=len(result.missing),
+        "origin_faults",
+        elapsed_s=round(elapsed, 1),
+        articles_expected=len(wanted | healthy_urls),
+        on_stream=result.on_stream,
+        duplicates=result.duplicates,
+        lost=len(result.missing),
         dead_letters={p: f"{r} x{a}" for p, (r, a) in outcome.items()},
-        retry_after_2s_waited_s=round(second - first, 2), min_backoff_s=round(min(gaps), 2),
+        retry_after_2s_waited_s=round(second - first, 2),
+        min_backoff_s=round(min(gaps), 2),
     )

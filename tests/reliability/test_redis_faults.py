@@ -25,21 +25,32 @@ from tests.support.processes import stop, wait_for
 
 
 def run_with_outage(
-    origin: Origin, server: EmbeddedRedis, client: redis.Redis, tmp_path: Path, *,
-    articles: int, downtime: float, fault: str, kill: bool = False,
+    origin: Origin,
+    server: EmbeddedRedis,
+    client: redis.Redis,
+    tmp_path: Path,
+    *,
+    articles: int,
+    downtime: float,
+    fault: str,
+    kill: bool = False,
 ) -> None:
     """Half of each feed's items are listed at first; the other half appear while Redis is
     down, so the poller has new entries to enqueue across the outage."""
     settings = settings_for(server.url)
-    site = publish_site(origin, client, settings, articles, per_feed=40, page_delay=0.1,
-                        fraction=0.5)
+    site = publish_site(
+        origin, client, settings, articles, per_feed=40, page_delay=0.1, fraction=0.5
+    )
     env = fault_env(server.url)
     poller = start_poller(env, tmp_path / "poller.log")
     worker = start_worker(env, tmp_path / "worker.log")
     try:
         # Go down once a part of the articles is through: tasks are queued and in flight.
-        wait_for(lambda: client.xlen(settings.articles_stream) >= articles // 4, timeout=60,
-                 message="a quarter of the articles")
+        wait_for(
+            lambda: client.xlen(settings.articles_stream) >= articles // 4,
+            timeout=60,
+            message="a quarter of the articles",
+        )
         before = client.xlen(settings.articles_stream)
         with redis_down(server, kill=kill) as down_at:
             site.show(1.0)
@@ -60,10 +71,17 @@ def run_with_outage(
     worker_log = log_events(tmp_path / "worker.log")
     retries = [e["retry_in"] for e in poller_log if e.get("event") == "redis_unavailable"]
     record_figures(
-        fault, kill=kill, downtime_s=round(up_at - down_at, 1), articles_expected=result.expected,
-        on_stream=result.on_stream, on_stream_before=before, duplicates=result.duplicates,
-        lost=len(result.missing), recovery_s=round(done - up_at, 1),
-        poller_redis_unavailable=len(retries), poller_max_backoff_s=max(retries, default=0),
+        fault,
+        kill=kill,
+        downtime_s=round(up_at - down_at, 1),
+        articles_expected=result.expected,
+        on_stream=result.on_stream,
+        on_stream_before=before,
+        duplicates=result.duplicates,
+        lost=len(result.missing),
+        recovery_s=round(done - up_at, 1),
+        poller_redis_unavailable=len(retries),
+        poller_max_backoff_s=max(retries, default=0),
         worker_errors=sum(1 for e in worker_log if e.get("level") == "error"),
     )
     assert result.missing == []
@@ -84,8 +102,16 @@ def test_redis_crashed_and_restarted_mid_run(
 ) -> None:
     """SIGKILL: the AOF (fsync every second) may lose the last second of writes; it is a
     prefix-consistent log, so what is lost is redone (the task comes back unacknowledged)."""
-    run_with_outage(origin, aof_redis, aof_client, tmp_path, articles=60, downtime=1.0,
-                    fault="redis_killed_restarted", kill=True)
+    run_with_outage(
+        origin,
+        aof_redis,
+        aof_client,
+        tmp_path,
+        articles=60,
+        downtime=1.0,
+        fault="redis_killed_restarted",
+        kill=True,
+    )
 
 
 @pytest.mark.slow
@@ -93,16 +119,24 @@ def test_redis_crashed_and_restarted_mid_run(
 def test_redis_restarted_gracefully_mid_run(
     origin: Origin, aof_redis: EmbeddedRedis, aof_client: redis.Redis, tmp_path: Path
 ) -> None:
-    run_with_outage(origin, aof_redis, aof_client, tmp_path, articles=200, downtime=1.0,
-                    fault="redis_restarted")
+    run_with_outage(
+        origin, aof_redis, aof_client, tmp_path, articles=200, downtime=1.0, fault="redis_restarted"
+    )
 
 
 @pytest.mark.timeout(150)
 def test_redis_unreachable_for_10_seconds(
     origin: Origin, aof_redis: EmbeddedRedis, aof_client: redis.Redis, tmp_path: Path
 ) -> None:
-    run_with_outage(origin, aof_redis, aof_client, tmp_path, articles=60, downtime=10.0,
-                    fault="redis_unreachable_10s")
+    run_with_outage(
+        origin,
+        aof_redis,
+        aof_client,
+        tmp_path,
+        articles=60,
+        downtime=10.0,
+        fault="redis_unreachable_10s",
+    )
 
 
 @pytest.mark.slow
@@ -110,5 +144,12 @@ def test_redis_unreachable_for_10_seconds(
 def test_redis_unreachable_for_60_seconds(
     origin: Origin, aof_redis: EmbeddedRedis, aof_client: redis.Redis, tmp_path: Path
 ) -> None:
-    run_with_outage(origin, aof_redis, aof_client, tmp_path, articles=200, downtime=60.0,
-                    fault="redis_unreachable_60s")
+    run_with_outage(
+        origin,
+        aof_redis,
+        aof_client,
+        tmp_path,
+        articles=200,
+        downtime=60.0,
+        fault="redis_unreachable_60s",
+    )

@@ -41,8 +41,15 @@ from tests.support.sitegen import rss_feed
 
 
 def run_with_worker_kills(
-    origin: Origin, client: redis.Redis, redis_url: str, settings: Settings, tmp_path: Path,
-    *, articles: int, kills: int, seed: int,
+    origin: Origin,
+    client: redis.Redis,
+    redis_url: str,
+    settings: Settings,
+    tmp_path: Path,
+    *,
+    articles: int,
+    kills: int,
+    seed: int,
 ) -> None:
     rng = random.Random(seed)
     site = publish_site(origin, client, settings, articles, per_feed=50, page_delay=0.15)
@@ -57,9 +64,12 @@ def run_with_worker_kills(
             workers.append(worker)
             # Kill once this worker is busy, at a random moment of its work.
             hits = sum(origin.count(f"/news/{i}") for i in range(articles))
-            wait_for(lambda h=hits: sum(origin.count(f"/news/{i}") for i in range(articles)) > h,
-                     timeout=60, message=f"worker {k} fetching pages ({hits} fetches so far, "
-                     f"{client.xlen(settings.articles_stream)} articles on the stream)")
+            wait_for(
+                lambda h=hits: sum(origin.count(f"/news/{i}") for i in range(articles)) > h,
+                timeout=60,
+                message=f"worker {k} fetching pages ({hits} fetches so far, "
+                f"{client.xlen(settings.articles_stream)} articles on the stream)",
+            )
             time.sleep(rng.uniform(0.2, 2.5))
             kill_group(worker)
             killed_at.append(time.monotonic())
@@ -72,9 +82,15 @@ def run_with_worker_kills(
                 stop(proc)
     result = tally(client, settings.articles_stream, site.urls)
     record_figures(
-        "worker_killed", seed=seed, kills=kills, articles_expected=result.expected,
-        on_stream=result.on_stream, duplicates=result.duplicates, lost=len(result.missing),
-        recovery_s=round(done - killed_at[-1], 1), run_s=round(done - started, 1),
+        "worker_killed",
+        seed=seed,
+        kills=kills,
+        articles_expected=result.expected,
+        on_stream=result.on_stream,
+        duplicates=result.duplicates,
+        lost=len(result.missing),
+        recovery_s=round(done - killed_at[-1], 1),
+        run_s=round(done - started, 1),
         fetches=sum(origin.count(f"/news/{i}") for i in range(articles)),
     )
     assert result.missing == []
@@ -85,29 +101,52 @@ def run_with_worker_kills(
 
 @pytest.mark.timeout(150)
 def test_worker_killed_twice_during_60_articles(
-    origin: Origin, redis_client: redis.Redis, redis_server: EmbeddedRedis, settings: Settings,
+    origin: Origin,
+    redis_client: redis.Redis,
+    redis_server: EmbeddedRedis,
+    settings: Settings,
     tmp_path: Path,
 ) -> None:
-    run_with_worker_kills(origin, redis_client, redis_server.url, settings, tmp_path,
-                          articles=60, kills=2, seed=fault_seed())
+    run_with_worker_kills(
+        origin,
+        redis_client,
+        redis_server.url,
+        settings,
+        tmp_path,
+        articles=60,
+        kills=2,
+        seed=fault_seed(),
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_worker_killed_six_times_during_400_articles(
-    origin: Origin, redis_client: redis.Redis, redis_server: EmbeddedRedis, settings: Settings,
+    origin: Origin,
+    redis_client: redis.Redis,
+    redis_server: EmbeddedRedis,
+    settings: Settings,
     tmp_path: Path,
 ) -> None:
-    run_with_worker_kills(origin, redis_client, redis_server.url, settings, tmp_path,
-                          articles=400, kills=6, seed=fault_seed())
+    run_with_worker_kills(
+        origin,
+        redis_client,
+        redis_server.url,
+        settings,
+        tmp_path,
+        articles=400,
+        kills=6,
+        seed=fault_seed(),
+    )
 
 
 # --- poison messages -----------------------------------------------------------------------
 POISON = 999  # /news/999
 
 
-def poison_handler(origin: Origin, worker: list[subprocess.Popen[bytes]],
-                   victims: list[int]) -> Callable[[BaseHTTPRequestHandler], Response]:
+def poison_handler(
+    origin: Origin, worker: list[subprocess.Popen[bytes]], victims: list[int]
+) -> Callable[[BaseHTTPRequestHandler], Response]:
     """A page whose every request SIGKILLs the pool process that asked for it."""
 
     def handler(req: BaseHTTPRequestHandler) -> Response:
@@ -122,7 +161,10 @@ def poison_handler(origin: Origin, worker: list[subprocess.Popen[bytes]],
 
 @pytest.mark.timeout(150)
 def test_poison_page_killing_its_worker_is_dead_lettered_without_blocking(
-    origin: Origin, redis_client: redis.Redis, redis_server: EmbeddedRedis, settings: Settings,
+    origin: Origin,
+    redis_client: redis.Redis,
+    redis_server: EmbeddedRedis,
+    settings: Settings,
     tmp_path: Path,
 ) -> None:
     """Every fetch of /news/999 SIGKILLs the pool process fetching it. The task comes
@@ -130,8 +172,11 @@ def test_poison_page_killing_its_worker_is_dead_lettered_without_blocking(
     dead-lettered as ``worker_lost``; the 30 healthy articles around it all arrive."""
     base = origin.url("")
     site = publish_site(origin, redis_client, settings, 30, per_feed=30, page_delay=0.1)
-    origin.add("/feed0.xml", rss_feed([*range(0, 10), POISON, *range(10, 30)], base=base),
-               content_type="application/rss+xml")
+    origin.add(
+        "/feed0.xml",
+        rss_feed([*range(0, 10), POISON, *range(10, 30)], base=base),
+        content_type="application/rss+xml",
+    )
     worker: list[subprocess.Popen[bytes]] = []
     victims: list[int] = []
     origin.add_handler(f"/news/{POISON}", poison_handler(origin, worker, victims))
@@ -140,8 +185,11 @@ def test_poison_page_killing_its_worker_is_dead_lettered_without_blocking(
     started = time.monotonic()
     try:
         with running(["poller"], env, tmp_path / "poller.log"):
-            wait_for(lambda: dead_letters(redis_client, settings.dead_stream), timeout=90,
-                     message="the poison task dead-lettered")
+            wait_for(
+                lambda: dead_letters(redis_client, settings.dead_stream),
+                timeout=90,
+                message="the poison task dead-lettered",
+            )
             dead_at = time.monotonic()
             done = wait_settled(redis_client, settings.articles_stream, 30, timeout=60)
         assert worker[0].poll() is None, "the worker main process died"
@@ -150,10 +198,15 @@ def test_poison_page_killing_its_worker_is_dead_lettered_without_blocking(
     result = tally(redis_client, settings.articles_stream, site.urls)
     letters = dead_letters(redis_client, settings.dead_stream)
     record_figures(
-        "poison_worker_killed", max_deliveries=3, fetches=origin.count(f"/news/{POISON}"),
-        pool_processes_killed=len(set(victims)), dead_letter_s=round(dead_at - started, 1),
-        healthy_expected=result.expected, healthy_on_stream=result.on_stream,
-        duplicates=result.duplicates, all_done_s=round(done - started, 1),
+        "poison_worker_killed",
+        max_deliveries=3,
+        fetches=origin.count(f"/news/{POISON}"),
+        pool_processes_killed=len(set(victims)),
+        dead_letter_s=round(dead_at - started, 1),
+        healthy_expected=result.expected,
+        healthy_on_stream=result.on_stream,
+        duplicates=result.duplicates,
+        all_done_s=round(done - started, 1),
     )
     poison_url = origin.url(f"/news/{POISON}")
     assert [(d["reason"], d["url"]) for d in letters] == [("worker_lost", poison_url)]
@@ -162,8 +215,9 @@ def test_poison_page_killing_its_worker_is_dead_lettered_without_blocking(
     assert result.exact
 
 
-def freezing_handler(worker: list[subprocess.Popen[bytes]],
-                     victims: list[int]) -> Callable[[BaseHTTPRequestHandler], Response]:
+def freezing_handler(
+    worker: list[subprocess.Popen[bytes]], victims: list[int]
+) -> Callable[[BaseHTTPRequestHandler], Response]:
     """A page whose every request freezes (SIGSTOP) the pool process that asked for it: a
     process stuck where the soft time limit cannot interrupt it (C code, a blocked call)."""
 
@@ -179,7 +233,10 @@ def freezing_handler(worker: list[subprocess.Popen[bytes]],
 
 @pytest.mark.timeout(150)
 def test_task_frozen_past_the_hard_time_limit_is_dead_lettered(
-    origin: Origin, redis_client: redis.Redis, redis_server: EmbeddedRedis, settings: Settings,
+    origin: Origin,
+    redis_client: redis.Redis,
+    redis_server: EmbeddedRedis,
+    settings: Settings,
     tmp_path: Path,
 ) -> None:
     """The soft limit (4 s) cannot stop a frozen process; the hard limit (5 s) kills it. The
@@ -187,8 +244,11 @@ def test_task_frozen_past_the_hard_time_limit_is_dead_lettered(
     after max_deliveries (3); the 20 healthy articles around it all arrive."""
     base = origin.url("")
     site = publish_site(origin, redis_client, settings, 20, per_feed=20, page_delay=0.1)
-    origin.add("/feed0.xml", rss_feed([*range(0, 10), POISON, *range(10, 20)], base=base),
-               content_type="application/rss+xml")
+    origin.add(
+        "/feed0.xml",
+        rss_feed([*range(0, 10), POISON, *range(10, 20)], base=base),
+        content_type="application/rss+xml",
+    )
     worker: list[subprocess.Popen[bytes]] = []
     victims: list[int] = []
     origin.add_handler(f"/news/{POISON}", freezing_handler(worker, victims))
@@ -197,8 +257,11 @@ def test_task_frozen_past_the_hard_time_limit_is_dead_lettered(
     started = time.monotonic()
     try:
         with running(["poller"], env, tmp_path / "poller.log"):
-            wait_for(lambda: dead_letters(redis_client, settings.dead_stream), timeout=90,
-                     message="the frozen task dead-lettered")
+            wait_for(
+                lambda: dead_letters(redis_client, settings.dead_stream),
+                timeout=90,
+                message="the frozen task dead-lettered",
+            )
             dead_at = time.monotonic()
             done = wait_settled(redis_client, settings.articles_stream, 20, timeout=60)
         assert worker[0].poll() is None, "the worker main process died"
@@ -207,15 +270,21 @@ def test_task_frozen_past_the_hard_time_limit_is_dead_lettered(
     result = tally(redis_client, settings.articles_stream, site.urls)
     letters = dead_letters(redis_client, settings.dead_stream)
     record_figures(
-        "poison_hard_time_limit", task_time_limit_s=5, max_deliveries=3,
-        fetches=origin.count(f"/news/{POISON}"), pool_processes_killed=len(set(victims)),
-        dead_letter_s=round(dead_at - started, 1), healthy_expected=result.expected,
-        healthy_on_stream=result.on_stream, duplicates=result.duplicates,
+        "poison_hard_time_limit",
+        task_time_limit_s=5,
+        max_deliveries=3,
+        fetches=origin.count(f"/news/{POISON}"),
+        pool_processes_killed=len(set(victims)),
+        dead_letter_s=round(dead_at - started, 1),
+        healthy_expected=result.expected,
+        healthy_on_stream=result.on_stream,
+        duplicates=result.duplicates,
         all_done_s=round(done - started, 1),
         hard_timeouts_logged=count_events(tmp_path / "worker.log", "task_hard_timeout"),
     )
     assert [(d["reason"], d["url"]) for d in letters] == [
-        ("worker_lost", origin.url(f"/news/{POISON}"))]
+        ("worker_lost", origin.url(f"/news/{POISON}"))
+    ]
     assert origin.count(f"/news/{POISON}") == 3
     assert count_events(tmp_path / "worker.log", "task_hard_timeout") == 3
     assert result.exact

@@ -182,8 +182,10 @@ def count_events(path: Path, name: str) -> int:
 def record_figures(fault: str, **figures: Any) -> dict[str, Any]:
     """Print one fault's measured figures (visible with ``pytest -s``) and append them to
     the JSON Lines file named by ``NEWSWIRE_FAULT_FIGURES`` (read by ``bench/faults.py``)."""
-    row = {"fault": fault, **{k: (asdict(v) if isinstance(v, Tally) else v)
-                              for k, v in figures.items()}}
+    row = {
+        "fault": fault,
+        **{k: (asdict(v) if isinstance(v, Tally) else v) for k, v in figures.items()},
+    }
     print(f"\nFIGURES {json.dumps(row)}")
     target = os.environ.get(FIGURES_ENV)
     if target:

@@ -18,19 +18,21 @@ REPO = Path(__file__).resolve().parents[2]
 def newswire_env(redis_url: str, **overrides: object) -> dict[str, str]:
     """Environment for a child process: the test Redis, loopback allowed, short limits."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
-    env.update({
-        "NEWSWIRE_REDIS_URL": redis_url,
-        "NEWSWIRE_ALLOWED_NETWORKS": "127.0.0.0/8",
-        "NEWSWIRE_FETCH_TIMEOUT": "5",
-        "NEWSWIRE_CONNECT_TIMEOUT": "2",
-        "NEWSWIRE_RETRY_BACKOFF": "0.2",
-        "NEWSWIRE_POLL_INTERVAL_MIN": "1",
-        "NEWSWIRE_POLL_INTERVAL_DEFAULT": "2",
-        "NEWSWIRE_POLL_TICK": "0.2",
-        "NEWSWIRE_MIN_TEXT_CHARS": "50",
-        "NEWSWIRE_LOG_FORMAT": "json",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "NEWSWIRE_REDIS_URL": redis_url,
+            "NEWSWIRE_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "NEWSWIRE_FETCH_TIMEOUT": "5",
+            "NEWSWIRE_CONNECT_TIMEOUT": "2",
+            "NEWSWIRE_RETRY_BACKOFF": "0.2",
+            "NEWSWIRE_POLL_INTERVAL_MIN": "1",
+            "NEWSWIRE_POLL_INTERVAL_DEFAULT": "2",
+            "NEWSWIRE_POLL_TICK": "0.2",
+            "NEWSWIRE_MIN_TEXT_CHARS": "50",
+            "NEWSWIRE_LOG_FORMAT": "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update({f"NEWSWIRE_{k.upper()}": str(v) for k, v in overrides.items()})
     return env
 
@@ -38,8 +40,12 @@ def newswire_env(redis_url: str, **overrides: object) -> dict[str, str]:
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "service.cli.entry", *args], env=env, cwd=REPO,
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "service.cli.entry", *args],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
 
@@ -65,8 +71,13 @@ def running(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
         stop(proc)
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1,
-             message: str = "condition") -> object:
+def wait_for(
+    predicate: Callable[[], object],
+    *,
+    timeout: float,
+    interval: float = 0.1,
+    message: str = "condition",
+) -> object:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

@@ -137,15 +137,24 @@ def test_non_http_images_never_published(bad: str) -> None:
 )
 def test_images_on_internal_addresses_never_published(internal: str) -> None:
     """An image URL is handed to every consumer: it must not point inside a network."""
-    jsonld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle",
-                         "headline": "Harbour wall approved", "image": internal})
-    head = (f'<script type="application/ld+json">{jsonld}</script>'
-            '<meta property="og:image" content="https://cdn.example.org/public.jpg">')
+    jsonld = json.dumps(
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": "Harbour wall approved",
+            "image": internal,
+        }
+    )
+    head = (
+        f'<script type="application/ld+json">{jsonld}</script>'
+        '<meta property="og:image" content="https://cdn.example.org/public.jpg">'
+    )
     body = f"<article><p>{PARAGRAPH}</p></article>"
     article = extract_article(page(html(body, head)), min_text_chars=50)
     assert article.image == "https://cdn.example.org/public.jpg"  # the next candidate
-    only = extract_article(page(html(body, f'<meta property="og:image" content="{internal}">')),
-                           min_text_chars=50)
+    only = extract_article(
+        page(html(body, f'<meta property="og:image" content="{internal}">')), min_text_chars=50
+    )
     assert only.image is None
 
 

@@ -29,16 +29,20 @@ PROFILE = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 ENTRY = FeedEntry(
-    feed_url="https://news.example.org/feed", feed_title="Example News",
-    entry_id="urn:1", url=URL, title="Council approves the harbour wall",
+    feed_url="https://news.example.org/feed",
+    feed_title="Example News",
+    entry_id="urn:1",
+    url=URL,
+    title="Council approves the harbour wall",
     summary="The council approved the harbour wall on Thursday after a long debate.",
     content_html="<p>" + "The harbour wall was approved by the council. " * 8 + "</p>",
 )
 
 
 def check(content: bytes, *, entry: FeedEntry | None = None, encoding: str | None = None) -> None:
-    page = FetchedPage(requested_url=URL, url=URL, content=content, encoding=encoding,
-                       fetched_at=FETCHED)
+    page = FetchedPage(
+        requested_url=URL, url=URL, content=content, encoding=encoding, fetched_at=FETCHED
+    )
     try:
         article = extract_article(page, entry, min_text_chars=100)
     except PermanentError as exc:
@@ -66,18 +70,42 @@ def test_arbitrary_bytes(content: bytes, with_entry: bool) -> None:
 
 @st.composite
 def htmlish(draw: st.DrawFn) -> bytes:
-    tags = st.sampled_from(["div", "p", "article", "main", "h1", "script", "style", "table",
-                            "li", "a", "svg", "template", "noscript", "iframe", "body"])
+    tags = st.sampled_from(
+        [
+            "div",
+            "p",
+            "article",
+            "main",
+            "h1",
+            "script",
+            "style",
+            "table",
+            "li",
+            "a",
+            "svg",
+            "template",
+            "noscript",
+            "iframe",
+            "body",
+        ]
+    )
     parts = []
     for _ in range(draw(st.integers(0, 40))):
         tag = draw(tags)
         parts.append(draw(st.sampled_from([f"<{tag}>", f"</{tag}>", f"<{tag} class='x'>"])))
         parts.append(draw(st.text(max_size=80)))
-    head = draw(st.sampled_from([
-        "", "<meta charset='utf-8'>", "<meta property='og:title' content='T'>",
-        "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"headline\": [1]}"
-        "</script>", "<link rel='canonical' href='javascript:x'>",
-    ]))
+    head = draw(
+        st.sampled_from(
+            [
+                "",
+                "<meta charset='utf-8'>",
+                "<meta property='og:title' content='T'>",
+                '<script type=\'application/ld+json\'>{"@type": "NewsArticle", "headline": [1]}'
+                "</script>",
+                "<link rel='canonical' href='javascript:x'>",
+            ]
+        )
+    )
     markup = f"<html><head>{head}</head><body>{''.join(parts)}</body></html>"
     return markup.encode(draw(st.sampled_from(["utf-8", "utf-16", "latin-1"])), "replace")
 
@@ -98,8 +126,18 @@ def mutated(draw: st.DrawFn) -> bytes:
             del seed[position:]
         elif action == "insert":
             seed[position:position] = draw(
-                st.sampled_from([b"<", b"&", b"<div>" * 300, b"\x00", b"\xff\xfe", b"<!--",
-                                 b"</html>", b'<script type="application/ld+json">{'])
+                st.sampled_from(
+                    [
+                        b"<",
+                        b"&",
+                        b"<div>" * 300,
+                        b"\x00",
+                        b"\xff\xfe",
+                        b"<!--",
+                        b"</html>",
+                        b'<script type="application/ld+json">{',
+                    ]
+                )
                 | st.binary(min_size=1, max_size=16)
             )
         elif action == "delete":

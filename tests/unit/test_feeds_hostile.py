@@ -397,8 +397,15 @@ def test_unsafe_links_dropped_in_json_feed(unsafe: str) -> None:
     assert entry.content_html == "<a>a</a>"
 
 
-INTERNAL = ["http://127.0.0.1/a.jpg", "http://169.254.169.254/latest/", "http://10.0.0.1/x",
-            "http://[::1]/x", "http://2130706433/x", "http://localhost/x", "http://[fd00::1]/x"]
+INTERNAL = [
+    "http://127.0.0.1/a.jpg",
+    "http://169.254.169.254/latest/",
+    "http://10.0.0.1/x",
+    "http://[::1]/x",
+    "http://2130706433/x",
+    "http://localhost/x",
+    "http://[fd00::1]/x",
+]
 
 
 @pytest.mark.parametrize("internal", INTERNAL)
@@ -406,9 +413,11 @@ def test_links_to_internal_addresses_dropped_from_images_and_content(internal: s
     """The entry's own link stays (the fetcher refuses it: a visible blocked_address dead
     letter); images and content links pointing inside the network go."""
     html = f'<p><a href="{internal}">a</a><img src="{internal}"> <a href="/ok">ok</a></p>'
-    extra = (f'<enclosure url="{internal}" type="image/jpeg"/>'
-             '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">'
-             f"<![CDATA[{html}]]></content:encoded>")
+    extra = (
+        f'<enclosure url="{internal}" type="image/jpeg"/>'
+        '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<![CDATA[{html}]]></content:encoded>"
+    )
     content = rss(item("t", internal, extra)).encode()
     entry = parse(content).entries[0]
     assert entry.url == internal
