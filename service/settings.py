@@ -68,12 +68,14 @@ class Settings(BaseSettings):
     allow_private_networks: bool = Field(
         default=False,
         description="Allow fetching from private, loopback, link-local and other non-public "
-        "addresses. Off by default; tests and local demos turn it on.",
+        "addresses, and article images / feed links pointing at them. Off by default; tests "
+        "and local demos turn it on.",
     )
     allowed_networks: Annotated[list[IPNetwork], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated CIDR list of otherwise refused networks that may be "
-        "fetched from, e.g. `127.0.0.0/8,10.1.0.0/16` (plain text, not JSON).",
+        "fetched from (and that article images and feed links may point at), e.g. "
+        "`127.0.0.0/8,10.1.0.0/16` (plain text, not JSON).",
     )
     user_agent: str = Field(
         default="newswire/0.1 (+https://github.com/newswire/newswire)",
