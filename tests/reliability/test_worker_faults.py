@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from tests.reliability.harness import (
     wait_settled,
 )
 from tests.support.faults import (
+    Tally,
     children_of,
     count_events,
     dead_letters,
@@ -159,6 +161,81 @@ def poison_handler(
     return handler
 
 
+Handler = Callable[
+    [list[subprocess.Popen[bytes]], list[int]], Callable[[BaseHTTPRequestHandler], Response]
+]
+
+
+@dataclass
+class PoisonRun:
+    healthy: Tally
+    letters: list[dict[str, str]]
+    victims: list[int]
+    fetches: int
+    dead_letter_s: float
+    all_done_s: float
+
+
+def run_poison(
+    origin: Origin,
+    client: redis.Redis,
+    redis_url: str,
+    settings: Settings,
+    log: Path,
+    *,
+    healthy: int,
+    handler: Handler,
+) -> PoisonRun:
+    """``healthy`` articles and the poison page /news/999 in the middle of one feed, a
+    worker and a poller; returns once the poison is dead-lettered and the rest published."""
+    base = origin.url("")
+    site = publish_site(origin, client, settings, healthy, per_feed=healthy, page_delay=0.1)
+    half = healthy // 3
+    items = [*range(0, half), POISON, *range(half, healthy)]
+    origin.add("/feed0.xml", rss_feed(items, base=base), content_type="application/rss+xml")
+    worker: list[subprocess.Popen[bytes]] = []
+    victims: list[int] = []
+    origin.add_handler(f"/news/{POISON}", handler(worker, victims))
+    env = fault_env(redis_url)
+    worker.append(start_worker(env, log))
+    started = time.monotonic()
+    try:
+        with running(["poller"], env, log.with_name("poller.log")):
+            wait_for(
+                lambda: dead_letters(client, settings.dead_stream),
+                timeout=90,
+                message="the poison task dead-lettered",
+            )
+            dead_at = time.monotonic()
+            done = wait_settled(client, settings.articles_stream, healthy, timeout=60)
+        assert worker[0].poll() is None, "the worker main process died"
+    finally:
+        stop(worker[0])
+    return PoisonRun(
+        healthy=tally(client, settings.articles_stream, site.urls),
+        letters=dead_letters(client, settings.dead_stream),
+        victims=victims,
+        fetches=origin.count(f"/news/{POISON}"),
+        dead_letter_s=round(dead_at - started, 1),
+        all_done_s=round(done - started, 1),
+    )
+
+
+def poison_figures(fault: str, run: PoisonRun, **extra: object) -> None:
+    record_figures(
+        fault,
+        max_deliveries=3,
+        fetches=run.fetches,
+        pool_processes_killed=len(set(run.victims)),
+        dead_letter_s=run.dead_letter_s,
+        healthy_expected=run.healthy.expected,
+        healthy_on_stream=run.healthy.on_stream,
+        duplicates=run.healthy.duplicates,
+        all_done_s=run.all_done_s,
+        **extra,
+    )
+
+
 @pytest.mark.timeout(150)
 def test_poison_page_killing_its_worker_is_dead_lettered_without_blocking(
     origin: Origin,
@@ -170,49 +247,21 @@ def test_poison_page_killing_its_worker_is_dead_lettered_without_blocking(
     """Every fetch of /news/999 SIGKILLs the pool process fetching it. The task comes
     back each time (reject_on_worker_lost), is counted, and after max_deliveries (3) it is
     dead-lettered as ``worker_lost``; the 30 healthy articles around it all arrive."""
-    base = origin.url("")
-    site = publish_site(origin, redis_client, settings, 30, per_feed=30, page_delay=0.1)
-    origin.add(
-        "/feed0.xml",
-        rss_feed([*range(0, 10), POISON, *range(10, 30)], base=base),
-        content_type="application/rss+xml",
+    run = run_poison(
+        origin,
+        redis_client,
+        redis_server.url,
+        settings,
+        tmp_path / "worker.log",
+        healthy=30,
+        handler=lambda w, v: poison_handler(origin, w, v),
     )
-    worker: list[subprocess.Popen[bytes]] = []
-    victims: list[int] = []
-    origin.add_handler(f"/news/{POISON}", poison_handler(origin, worker, victims))
-    env = fault_env(redis_server.url)
-    worker.append(start_worker(env, tmp_path / "worker.log"))
-    started = time.monotonic()
-    try:
-        with running(["poller"], env, tmp_path / "poller.log"):
-            wait_for(
-                lambda: dead_letters(redis_client, settings.dead_stream),
-                timeout=90,
-                message="the poison task dead-lettered",
-            )
-            dead_at = time.monotonic()
-            done = wait_settled(redis_client, settings.articles_stream, 30, timeout=60)
-        assert worker[0].poll() is None, "the worker main process died"
-    finally:
-        stop(worker[0])
-    result = tally(redis_client, settings.articles_stream, site.urls)
-    letters = dead_letters(redis_client, settings.dead_stream)
-    record_figures(
-        "poison_worker_killed",
-        max_deliveries=3,
-        fetches=origin.count(f"/news/{POISON}"),
-        pool_processes_killed=len(set(victims)),
-        dead_letter_s=round(dead_at - started, 1),
-        healthy_expected=result.expected,
-        healthy_on_stream=result.on_stream,
-        duplicates=result.duplicates,
-        all_done_s=round(done - started, 1),
-    )
+    poison_figures("poison_worker_killed", run)
     poison_url = origin.url(f"/news/{POISON}")
-    assert [(d["reason"], d["url"]) for d in letters] == [("worker_lost", poison_url)]
-    assert origin.count(f"/news/{POISON}") == 3
-    assert len(set(victims)) == 3
-    assert result.exact
+    assert [(d["reason"], d["url"]) for d in run.letters] == [("worker_lost", poison_url)]
+    assert run.fetches == 3
+    assert len(set(run.victims)) == 3
+    assert run.healthy.exact
 
 
 def freezing_handler(
@@ -242,52 +291,19 @@ def test_task_frozen_past_the_hard_time_limit_is_dead_lettered(
     """The soft limit (4 s) cannot stop a frozen process; the hard limit (5 s) kills it. The
     message is requeued (not acknowledged), counted, and dead-lettered as ``worker_lost``
     after max_deliveries (3); the 20 healthy articles around it all arrive."""
-    base = origin.url("")
-    site = publish_site(origin, redis_client, settings, 20, per_feed=20, page_delay=0.1)
-    origin.add(
-        "/feed0.xml",
-        rss_feed([*range(0, 10), POISON, *range(10, 20)], base=base),
-        content_type="application/rss+xml",
+    log = tmp_path / "worker.log"
+    run = run_poison(
+        origin, redis_client, redis_server.url, settings, log, healthy=20, handler=freezing_handler
     )
-    worker: list[subprocess.Popen[bytes]] = []
-    victims: list[int] = []
-    origin.add_handler(f"/news/{POISON}", freezing_handler(worker, victims))
-    env = fault_env(redis_server.url)
-    worker.append(start_worker(env, tmp_path / "worker.log"))
-    started = time.monotonic()
-    try:
-        with running(["poller"], env, tmp_path / "poller.log"):
-            wait_for(
-                lambda: dead_letters(redis_client, settings.dead_stream),
-                timeout=90,
-                message="the frozen task dead-lettered",
-            )
-            dead_at = time.monotonic()
-            done = wait_settled(redis_client, settings.articles_stream, 20, timeout=60)
-        assert worker[0].poll() is None, "the worker main process died"
-    finally:
-        stop(worker[0])
-    result = tally(redis_client, settings.articles_stream, site.urls)
-    letters = dead_letters(redis_client, settings.dead_stream)
-    record_figures(
-        "poison_hard_time_limit",
-        task_time_limit_s=5,
-        max_deliveries=3,
-        fetches=origin.count(f"/news/{POISON}"),
-        pool_processes_killed=len(set(victims)),
-        dead_letter_s=round(dead_at - started, 1),
-        healthy_expected=result.expected,
-        healthy_on_stream=result.on_stream,
-        duplicates=result.duplicates,
-        all_done_s=round(done - started, 1),
-        hard_timeouts_logged=count_events(tmp_path / "worker.log", "task_hard_timeout"),
+    hard_timeouts = count_events(log, "task_hard_timeout")
+    poison_figures(
+        "poison_hard_time_limit", run, task_time_limit_s=5, hard_timeouts_logged=hard_timeouts
     )
-    assert [(d["reason"], d["url"]) for d in letters] == [
-        ("worker_lost", origin.url(f"/news/{POISON}"))
-    ]
-    assert origin.count(f"/news/{POISON}") == 3
-    assert count_events(tmp_path / "worker.log", "task_hard_timeout") == 3
-    assert result.exact
+    poison_url = origin.url(f"/news/{POISON}")
+    assert [(d["reason"], d["url"]) for d in run.letters] == [("worker_lost", poison_url)]
+    assert run.fetches == 3
+    assert hard_timeouts == 3
+    assert run.healthy.exact
 
 
 def test_soft_time_limit_must_be_below_the_hard_one() -> None:
