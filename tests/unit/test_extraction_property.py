@@ -14,6 +14,7 @@ from service.errors import PermanentError, Reason
 from service.extraction import extract_article
 from service.models import Article, FeedEntry, FetchedPage
 from tests.conftest import corpus_dir
+from tests.support.mutation import mutated
 
 URL = "https://news.example.org/2026/11/story"
 FETCHED = datetime(2026, 11, 25, tzinfo=UTC)
@@ -116,38 +117,19 @@ def test_htmlish_pages(content: bytes, with_entry: bool, encoding: str | None) -
     check(content, entry=ENTRY if with_entry else None, encoding=encoding)
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    seed = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 4))):
-        position = draw(st.integers(0, len(seed)))
-        action = draw(st.sampled_from(["truncate", "insert", "delete", "flip"]))
-        if action == "truncate":
-            del seed[position:]
-        elif action == "insert":
-            seed[position:position] = draw(
-                st.sampled_from(
-                    [
-                        b"<",
-                        b"&",
-                        b"<div>" * 300,
-                        b"\x00",
-                        b"\xff\xfe",
-                        b"<!--",
-                        b"</html>",
-                        b'<script type="application/ld+json">{',
-                    ]
-                )
-                | st.binary(min_size=1, max_size=16)
-            )
-        elif action == "delete":
-            del seed[position : position + draw(st.integers(1, 4096))]
-        elif seed:
-            seed[min(position, len(seed) - 1)] ^= draw(st.integers(1, 255))
-    return bytes(seed)
+PAGE_INSERTS = [
+    b"<",
+    b"&",
+    b"<div>" * 300,
+    b"\x00",
+    b"\xff\xfe",
+    b"<!--",
+    b"</html>",
+    b'<script type="application/ld+json">{',
+]
 
 
 @PROFILE
-@given(mutated(), st.booleans())
+@given(mutated(SEEDS, PAGE_INSERTS, max_delete=4096), st.booleans())
 def test_mutated_real_pages(content: bytes, with_entry: bool) -> None:
     check(content, entry=ENTRY if with_entry else None)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from service.errors import PermanentError, Reason
 from service.feeds import parse_feed
 from tests.conftest import corpus_dir
+from tests.support.mutation import mutated
 from tests.unit.test_feeds_corpus import check_feed
 
 URL = "https://feeds.example.com/feed"
@@ -56,27 +57,10 @@ def test_feedish_text(prefix: str, tag: str, body: str) -> None:
     check(f"{prefix}<{tag}>{body}</{tag}>".encode("utf-8", "surrogatepass"))
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    seed = bytearray(draw(st.sampled_from(SEEDS + SAMPLES)))
-    for _ in range(draw(st.integers(1, 4))):
-        position = draw(st.integers(0, len(seed)))
-        action = draw(st.sampled_from(["truncate", "insert", "delete", "flip"]))
-        if action == "truncate":
-            del seed[position:]
-        elif action == "insert":
-            seed[position:position] = draw(
-                st.sampled_from([b"<", b"&", b"]]>", b"\x00", b"\xff", b"<!--", b"</item>"])
-                | st.binary(min_size=1, max_size=16)
-            )
-        elif action == "delete":
-            del seed[position : position + draw(st.integers(1, 64))]
-        elif seed:
-            seed[min(position, len(seed) - 1)] ^= draw(st.integers(1, 255))
-    return bytes(seed)
+FEED_INSERTS = [b"<", b"&", b"]]>", b"\x00", b"\xff", b"<!--", b"</item>"]
 
 
 @PROFILE
-@given(mutated(), st.integers(0, 50))
+@given(mutated(SEEDS + SAMPLES, FEED_INSERTS), st.integers(0, 50))
 def test_mutated_real_feeds(content: bytes, max_items: int) -> None:
     check(content, max_items=max_items)
