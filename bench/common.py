@@ -28,10 +28,11 @@ import redis
 
 from service.embedded_redis import EmbeddedRedis, free_port
 from service.queue import ARTICLE_QUEUE
+from tests.support.corpus import corpus_root
 from tests.support.processes import newswire_env, spawn, stop
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("NEWSWIRE_CORPUS", REPO.parent / "shared" / "corpus"))
+CORPUS = corpus_root()
 PAGES = CORPUS / "pages"
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -46,7 +47,7 @@ class Page:
 
 
 def load_pages(limit: int | None = None) -> list[Page]:
-    """The real news pages of ``../shared/corpus/pages`` (sorted by name, first ``limit``)."""
+    """The corpus pages (``tests/data/corpus/pages``), sorted by name, the first ``limit``."""
     files = sorted(PAGES.glob("*.html.gz"))
     if not files:
         raise SystemExit(f"no corpus pages in {PAGES} (set NEWSWIRE_CORPUS)")

@@ -1,6 +1,6 @@
 """Poll cycle over the real corpus feeds: how long one poller takes to poll every feed once.
 
-Serves every file of ``../shared/corpus/feeds`` from a local origin, registers them in a
+Serves every file of ``tests/data/corpus/feeds`` from a local origin, registers them in a
 fresh embedded Redis, runs one in-process poller until every feed has been polled, and prints
 per-outcome counts, entries enqueued, the cycle time and the poller's CPU time per feed.
 
@@ -25,9 +25,10 @@ from service.poller import Poller
 from service.registry import Registry
 from service.settings import Settings
 from service.streams import Streams
+from tests.support.corpus import corpus_root
 from tests.support.origin import Origin
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"
+CORPUS = corpus_root() / "feeds"
 TYPES = {
     ".json": "application/feed+json",
     ".xml": "application/xml",

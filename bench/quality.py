@@ -1,6 +1,6 @@
 """Extraction quality and cost on the real-page corpus: newswire next to bare trafilatura.
 
-    python -m bench.quality [--corpus ../shared/corpus/pages] [--limit N] [--repeat R] [--misses]
+    python -m bench.quality [--corpus tests/data/corpus/pages] [--limit N] [--repeat R] [--misses]
 
 Metrics (each page counts once; a page whose extraction fails counts as a miss everywhere):
 - title: exact match after Unicode NFKC, case folding and whitespace collapsing;
@@ -43,9 +43,10 @@ from lxml import html as lxml_html
 from service.errors import IngestError
 from service.extraction import extract_article
 from service.models import FetchedPage
+from tests.support.corpus import corpus_root
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "pages"
+DEFAULT_CORPUS = corpus_root() / "pages"
 FETCHED_AT = datetime(2030, 1, 1, tzinfo=UTC)  # after every page of the corpus
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(f"[{_CJK}]|[^\\W{_CJK}]+")

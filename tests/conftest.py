@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,19 +10,17 @@ import redis
 
 from service.embedded_redis import EmbeddedRedis
 from service.settings import Settings
+from tests.support.corpus import corpus_root
 from tests.support.origin import Origin
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
 
 
 def corpus_dir(kind: str) -> Path:
-    """``../shared/corpus/<kind>``; fails loudly (never skips) when the corpus is missing."""
-    path = Path(os.environ.get("NEWSWIRE_CORPUS", CORPUS)) / kind
+    """``tests/data/corpus/<kind>``; fails loudly (never skips) when the corpus is missing."""
+    path = corpus_root() / kind
     if not path.is_dir():
-        pytest.fail(
-            f"corpus not found at {path}: clone the repo beside shared/ or set NEWSWIRE_CORPUS"
-        )
+        pytest.fail(f"corpus not found at {path}: check NEWSWIRE_CORPUS or tests/data/corpus")
     return path
 
 

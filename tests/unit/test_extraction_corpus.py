@@ -1,4 +1,4 @@
-"""extract_article on the real-page corpus (../shared/corpus/pages), with quality guards.
+"""extract_article on the real-page corpus (tests/data/corpus/pages), with quality guards.
 
 Every page is extracted once per module. Each page must come out as a sound Article; the
 aggregate figures (defined in ``bench/quality.py``, measured in ``docs/quality.md``) must not

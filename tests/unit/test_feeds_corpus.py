@@ -1,4 +1,4 @@
-"""Every feed of ``../shared/corpus/feeds`` through ``parse_feed``, checked against INDEX.tsv.
+"""Every feed of ``tests/data/corpus/feeds`` through ``parse_feed``, checked against INDEX.tsv.
 
 Decisions the assertions encode:
 - the corpus' HTML pages served as feeds are refused with ``NOT_A_FEED``;
