@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 import click
 import redis
@@ -32,6 +33,13 @@ def connect(settings: Settings) -> redis.Redis:
             "(set NEWSWIRE_REDIS_URL, or use `newswire run` for an embedded server)"
         ) from exc
     return client
+
+
+def redis_location(url: str) -> str:
+    """Where a Redis URL points, for a person: ``host:port/db``, never its credentials."""
+    parts = urlsplit(url)
+    db = parts.path.strip("/") or "0"
+    return f"{parts.hostname or '?'}:{parts.port or 6379}/{db}"
 
 
 def warn(message: str) -> None:

@@ -11,6 +11,7 @@ import orjson
 import redis
 
 from service.cli.common import connect, load_settings
+from service.console import FeedHealth, Snapshot
 from service.queue import ARTICLE_QUEUE
 from service.registry import Registry
 from service.settings import Settings
@@ -48,6 +49,39 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
         },
         "queue_depth": client.llen(ARTICLE_QUEUE),
     }
+
+
+def stream_entries_added(client: redis.Redis, stream: str) -> int:
+    """Entries ever added to ``stream`` (trimming does not lower it); 0 before the first."""
+    try:
+        info: dict[str, Any] = client.xinfo_stream(stream)
+    except redis.ResponseError:  # no such stream yet
+        return 0
+    return int(info.get("entries-added", info.get("length", 0)))
+
+
+def collect_snapshot(client: redis.Redis, settings: Settings, *, now: float) -> Snapshot:
+    """What the live view of `newswire run` shows; a Redis error gives ``redis_ok=False``."""
+    try:
+        states = Registry(client, settings).states()
+        due = client.zcount(f"{settings.key_prefix}:schedule", "-inf", now)
+        dead = client.hgetall(f"{settings.key_prefix}:dead:counts")
+        return Snapshot(
+            at=now,
+            feeds=len(states),
+            feeds_due=int(due),
+            feeds_polled=sum(1 for s in states if s.last_poll_at),
+            failing=tuple(
+                FeedHealth(s.url, s.consecutive_errors, s.last_error)
+                for s in states
+                if s.consecutive_errors
+            ),
+            published=stream_entries_added(client, settings.articles_stream),
+            dead_by_reason={str(k): int(v) for k, v in dead.items()},
+            queue_depth=int(client.llen(ARTICLE_QUEUE)),
+        )
+    except redis.RedisError:
+        return Snapshot(at=now, redis_ok=False)
 
 
 def _when(ts: float | None) -> str:
@@ -91,13 +125,45 @@ def _print_table(data: dict[str, Any]) -> None:
     click.echo(f"article tasks queued: {data['queue_depth']}")
 
 
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def status(as_json: bool) -> None:
-    """Show feeds, their last poll and errors, stream lengths, lag and dead letters."""
-    settings = load_settings()
-    data = collect_status(connect(settings), settings)
+def _show(client: redis.Redis, settings: Settings, *, as_json: bool) -> None:
+    data = collect_status(client, settings)
     if as_json:
         click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
     else:
         _print_table(data)
+
+
+def _watch(client: redis.Redis, settings: Settings, *, as_json: bool, interval: float) -> None:
+    """Redraw the status every ``interval`` seconds until Ctrl-C (JSON: one document a look)."""
+    try:
+        while True:
+            if not as_json:
+                click.clear()
+                click.echo(f"newswire status · every {interval:g} s · Ctrl-C to stop\n")
+            try:
+                _show(client, settings, as_json=as_json)
+            except redis.RedisError as exc:
+                click.echo(f"Redis is not answering: {type(exc).__name__}", err=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--watch", is_flag=True, help="Refresh until Ctrl-C.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.2),
+    default=2.0,
+    show_default=True,
+    help="Seconds between two refreshes of --watch.",
+)
+def status(as_json: bool, watch: bool, interval: float) -> None:
+    """Show feeds, their last poll and errors, stream lengths, lag and dead letters."""
+    settings = load_settings()
+    client = connect(settings)
+    if watch:
+        _watch(client, settings, as_json=as_json, interval=interval)
+    else:
+        _show(client, settings, as_json=as_json)
