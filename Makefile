@@ -19,20 +19,20 @@ run: setup
 
 test: setup
 	bash scripts/ensure-redis.sh
-	$(BIN)/ruff check service workers tests bench
+	$(BIN)/ruff check service workers clients tests bench
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q
 
 lint: setup
-	$(BIN)/ruff check service workers tests bench
-	$(BIN)/ruff format --check service workers tests bench
+	$(BIN)/ruff check service workers clients tests bench
+	$(BIN)/ruff format --check service workers clients tests bench
 
 typecheck: setup
 	$(BIN)/mypy
 
 format: setup
-	$(BIN)/ruff format service workers tests bench
-	$(BIN)/ruff check --fix service workers tests bench
+	$(BIN)/ruff format service workers clients tests bench
+	$(BIN)/ruff check --fix service workers clients tests bench
 
 schema: setup
 	$(BIN)/python -m service.schema

@@ -1,4 +1,4 @@
-"""I/O: the output streams. Idempotent publish, dead letters, consumer-group helpers.
+"""I/O: the output streams. Idempotent publish, dead letters, consumer-group positions.
 
 Stream entries are flat string fields (see docs/contract.md):
 ``newswire:articles``: type, id, schema_version, content_hash, data (Article JSON).
@@ -7,13 +7,13 @@ Stream entries are flat string fields (see docs/contract.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
 import redis
 
+from newswire_consumer.groups import trimmed_before_read
 from service.models import SCHEMA_VERSION, Article, DeadLetter
 from service.observability.metrics import record_dead_letter, record_published
 from service.settings import Settings
@@ -110,75 +110,6 @@ def _text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode()
     return str(value)
-
-
-# --- consumer-group helpers (used by `newswire tail --group` and documented for consumers) -----
-
-
-def ensure_group(client: redis.Redis, stream: str, group: str, *, start: str = "0") -> None:
-    """Create the consumer group (and the stream) if it does not exist yet."""
-    try:
-        client.xgroup_create(stream, group, id=start, mkstream=True)
-    except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-
-
-def decode_fields(fields: dict[Any, Any]) -> dict[str, str]:
-    return {_text(k): _text(v) for k, v in fields.items()}
-
-
-def read_group(
-    client: redis.Redis,
-    stream: str,
-    group: str,
-    consumer: str,
-    *,
-    count: int = 100,
-    block_ms: int = 2000,
-    reclaim_idle_ms: int = 60_000,
-) -> list[tuple[str, dict[str, str]]]:
-    """Entries for this consumer: first ones left pending by dead consumers (XAUTOCLAIM),
-    then new ones (XREADGROUP ``>``). Acknowledge each with ``XACK`` once handled."""
-    out: list[tuple[str, dict[str, str]]] = []
-    if reclaim_idle_ms > 0:
-        reclaimed: Any = client.xautoclaim(
-            stream, group, consumer, min_idle_time=reclaim_idle_ms, start_id="0-0", count=count
-        )
-        out += [(_text(i), decode_fields(f)) for i, f in reclaimed[1] if f]
-    if out:
-        return out
-    resp: Any = client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
-    for _stream, entries in resp or []:
-        out += [(_text(i), decode_fields(f)) for i, f in entries]
-    return out
-
-
-def _stream_id(text: object) -> tuple[int, int]:
-    ms, _, seq = _text(text).partition("-")
-    return int(ms or 0), int(seq or 0)
-
-
-def trimmed_before_read(stream: Mapping[str, Any], group: Mapping[str, Any]) -> int | None:
-    """How many entries ``MAXLEN`` trimming removed before this consumer group read them.
-
-    ``stream`` and ``group`` are the replies of ``XINFO STREAM`` and ``XINFO GROUPS``. Only
-    known while the group is still behind the oldest entry left (its last delivered id is
-    older than the stream's first entry); ``0`` once it has caught up; ``None`` when Redis
-    does not know how many entries the group has read. Redis's own ``lag`` counts trimmed
-    entries as unread, so a lag above the stream's length means the same thing.
-    """
-    first = stream.get("recorded-first-entry-id") or (stream.get("first-entry") or [None])[0]
-    last = _stream_id(group["last-delivered-id"])
-    removed = int(stream.get("entries-added", 0)) - int(stream.get("length", 0))
-    if first is None or removed <= 0 or last >= _stream_id(first):
-        return 0
-    read = group.get("entries-read")
-    if read is None and last == (0, 0):
-        read = 0  # a group created at "0" that has read nothing yet
-    if read is None:
-        return None
-    return max(0, removed - int(read))
 
 
 def group_positions(client: redis.Redis, stream: str) -> list[dict[str, Any]]:

@@ -10,8 +10,9 @@ import click
 import orjson
 import redis
 
-from service.cli.common import connect, load_settings
-from service.streams import decode_fields, ensure_group, read_group
+from newswire_consumer import ArticleEvent, consume
+from newswire_consumer.groups import decode_fields
+from service.cli.common import connect, load_settings, warn
 
 
 def render(entry_id: str, fields: dict[str, str], *, as_json: bool) -> str:
@@ -30,6 +31,18 @@ def render(entry_id: str, fields: dict[str, str], *, as_json: bool) -> str:
     site = (data.get("site") or {}).get("name") or (data.get("site") or {}).get("domain", "")
     kind = "updated" if fields.get("type") == "article.updated" else "new    "
     return f"{when:20}  {kind}  {data.get('title', '')}  — {site}\n{'':31}{data.get('url', '')}"
+
+
+def render_event(event: ArticleEvent, *, as_json: bool) -> str:
+    """One event read through the consumer library, shown as :func:`render` shows it."""
+    fields = {
+        "type": event.type,
+        "id": event.id,
+        "schema_version": str(event.schema_version),
+        "content_hash": event.content_hash,
+        "data": event.article.model_dump_json(),
+    }
+    return render(event.stream_id, fields, as_json=as_json)
 
 
 def _plain(
@@ -72,26 +85,28 @@ def tail(
     client = connect(settings)
     stream = settings.articles_stream
     if group:
-        ensure_group(client, stream, group, start="0" if from_start else "$")
+        consume(
+            lambda event: click.echo(render_event(event, as_json=as_json)),
+            client=client,
+            stream=stream,
+            group=group,
+            consumer=consumer,
+            start="0" if from_start else "$",
+            batch=100,
+            block=1.0,
+            reclaim_after=reclaim_after,
+            max_events=limit,
+            idle_exit=idle_exit,
+            on_trimmed=lambda lost: warn(
+                f"WARNING: {lost} entries were trimmed (MAXLEN) before group {group} read them"
+            ),
+        )
+        return
     last, seen, idle_since = ("0" if from_start else "$"), 0, time.monotonic()
     while limit is None or seen < limit:
-        if group:
-            # never take more than --count wants: what is read stays pending on this consumer
-            batch = read_group(
-                client,
-                stream,
-                group,
-                consumer,
-                block_ms=1000,
-                count=100 if limit is None else min(100, limit - seen),
-                reclaim_idle_ms=int(reclaim_after * 1000),
-            )
-        else:
-            batch = _plain(client, stream, last, 100)
+        batch = _plain(client, stream, last, 100)
         for entry_id, fields in batch[: None if limit is None else limit - seen]:
             click.echo(render(entry_id, fields, as_json=as_json))
-            if group:
-                client.xack(stream, group, entry_id)
             last, seen, idle_since = entry_id, seen + 1, time.monotonic()
         if idle_exit is not None and time.monotonic() - idle_since > idle_exit:
             break

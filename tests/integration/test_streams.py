@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import redis
 
+from newswire_consumer.groups import ensure_group, read_group, trimmed_before_read
 from service.cli.status import collect_status
 from service.models import Article, DeadLetter, ExtractorInfo, SiteRef
 from service.settings import Settings
-from service.streams import Streams, ensure_group, read_group, trimmed_before_read
+from service.streams import Streams
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
