@@ -34,11 +34,9 @@ from pathlib import Path
 
 FEED_ITEMS = 50
 TIMED_WINDOW = 20
-SUMMARY = (
-    "The council met on Tuesday to discuss the harbour budget; residents asked about "
-    "the storm damage to the railway bridge and the market, and were told that repairs "
-    "would start before the winter."
-)
+SUMMARY = ("The council met on Tuesday to discuss the harbour budget; residents asked about "
+           "the storm damage to the railway bridge and the market, and were told that repairs "
+           "would start before the winter.")
 
 
 def page_names(corpus: Path | None) -> list[str]:
@@ -49,26 +47,20 @@ def page_names(corpus: Path | None) -> list[str]:
 
 def item_xml(base: str, feed: str, k: int, page: str, when: float) -> str:
     link = f"{base}/page/{feed}-{k}/{page}"
-    return (
-        f"<item><title>Story {k} of feed {feed}: the harbour budget</title>"
-        f'<link>{link}</link><guid isPermaLink="true">{link}</guid>'
-        f"<pubDate>{formatdate(when, usegmt=True)}</pubDate>"
-        f"<description>{SUMMARY}</description></item>"
-    )
+    return (f"<item><title>Story {k} of feed {feed}: the harbour budget</title>"
+            f"<link>{link}</link><guid isPermaLink=\"true\">{link}</guid>"
+            f"<pubDate>{formatdate(when, usegmt=True)}</pubDate>"
+            f"<description>{SUMMARY}</description></item>")
 
 
 def rss(base: str, feed: str, items: list[tuple[int, float]], pages: list[str]) -> bytes:
     """An RSS 2.0 document listing ``items`` (index, publication time), newest first."""
     first = zlib.crc32(feed.encode())
-    body = "".join(
-        item_xml(base, feed, k, pages[(first + k) % len(pages)], when)
-        for k, when in sorted(items, reverse=True)
-    )
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>Feed {feed}</title><link>{base}/</link><description>bench</description>"
-        f"{body}</channel></rss>"
-    ).encode()
+    body = "".join(item_xml(base, feed, k, pages[(first + k) % len(pages)], when)
+                   for k, when in sorted(items, reverse=True))
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Feed {feed}</title><link>{base}/</link><description>bench</description>"
+            f"{body}</channel></rss>").encode()
 
 
 def static_feed(base: str, n: int, pages: list[str]) -> bytes:
@@ -136,9 +128,8 @@ class App:
             return 200, {"Content-Type": "application/json"}, json.dumps(self.stats()).encode()
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
-    def feed(
-        self, kind: str, n: int, base: str, inm: str | None
-    ) -> tuple[int, dict[str, str], bytes]:
+    def feed(self, kind: str, n: int, base: str, inm: str | None
+             ) -> tuple[int, dict[str, str], bytes]:
         rss_type = {"Content-Type": "application/rss+xml"}
         if kind == "static":
             etag = f'"s{n}"'
@@ -151,16 +142,14 @@ class App:
         if kind == "changing":
             version = self.versions.get(f"{base}/c{n}", 0) + 1
             self.versions[f"{base}/c{n}"] = version
-            return (
-                200,
-                {**rss_type, "ETag": f'"c{n}-{version}"'},
-                changing_feed(base, n, version, self.pages),
-            )
+            return 200, {**rss_type, "ETag": f'"c{n}-{version}"'}, changing_feed(
+                base, n, version, self.pages)
         if kind == "timed" and self.timed is not None:
             return self.timed_feed(n, base, inm)
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
-    def timed_feed(self, n: int, base: str, inm: str | None) -> tuple[int, dict[str, str], bytes]:
+    def timed_feed(self, n: int, base: str, inm: str | None
+                   ) -> tuple[int, dict[str, str], bytes]:
         assert self.timed is not None
         now = time.time()
         count = self.timed.visible(n, now)
@@ -171,17 +160,12 @@ class App:
         for k in ks:
             self.timed.first_served.setdefault(f"t{n}-{k}", now)
         items = [(k, self.timed.appeared(n, k)) for k in ks]
-        return (
-            200,
-            {"Content-Type": "application/rss+xml", "ETag": etag},
-            rss(base, f"t{n}", items, self.pages),
-        )
+        return 200, {"Content-Type": "application/rss+xml", "ETag": etag}, rss(
+            base, f"t{n}", items, self.pages)
 
     def stats(self) -> dict[str, object]:
         return {
-            "requests": self.requests,
-            "cpu": time.process_time(),
-            "statuses": self.statuses,
+            "requests": self.requests, "cpu": time.process_time(), "statuses": self.statuses,
             "first_served": self.timed.first_served if self.timed else {},
             "page_served": self.timed.page_served if self.timed else {},
         }
@@ -207,7 +191,7 @@ class Http(asyncio.Protocol):
                 if len(self.buffer) > 65536:
                     self.transport.close()
                 return
-            head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4 :]
+            head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4:]
             self.respond(head)
 
     def respond(self, head: str) -> None:
@@ -219,22 +203,17 @@ class Http(asyncio.Protocol):
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         self.app.requests += 1
-        status, extra, body = self.app.handle(
-            path, headers.get("host", "127.0.0.1"), headers.get("if-none-match")
-        )
+        status, extra, body = self.app.handle(path, headers.get("host", "127.0.0.1"),
+                                              headers.get("if-none-match"))
         self.app.statuses[status] = self.app.statuses.get(status, 0) + 1
-        out = [
-            f"HTTP/1.1 {status} X",
-            f"Content-Length: {len(body)}",
-            *(f"{k}: {v}" for k, v in extra.items()),
-            "",
-            "",
-        ]
+        out = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}",
+               *(f"{k}: {v}" for k, v in extra.items()), "", ""]
         self.transport.write("\r\n".join(out).encode("latin-1") + body)
 
 
 async def serve(args: argparse.Namespace) -> None:
-    timed = Timed(args.timed_feeds, args.t0, args.gap, args.seed) if args.timed_feeds else None
+    timed = (Timed(args.timed_feeds, args.t0, args.gap, args.seed)
+             if args.timed_feeds else None)
     app = App(Path(args.corpus) if args.corpus else None, timed)
     loop = asyncio.get_running_loop()
     servers = []

@@ -60,12 +60,8 @@ def page_url(origin: FastOrigin, key: str, page: Page) -> str:
 
 def entry_for(url: str, page: Page) -> dict[str, Any]:
     """What the poller would hand the task: the feed entry that announced the page."""
-    return FeedEntry(
-        feed_url="http://127.0.0.1/feed.xml",
-        entry_id=url,
-        url=url,
-        title=page.name.replace("_", " "),
-    ).model_dump(mode="json")
+    return FeedEntry(feed_url="http://127.0.0.1/feed.xml", entry_id=url, url=url,
+                     title=page.name.replace("_", " ")).model_dump(mode="json")
 
 
 def bare_round(pages: list[Page], **options: Any) -> tuple[float, float]:
@@ -76,14 +72,8 @@ def bare_round(pages: list[Page], **options: Any) -> tuple[float, float]:
     return time.perf_counter() - start, time.process_time() - cpu
 
 
-def pipeline_round(
-    client: redis.Redis,
-    enqueuer: Enqueuer,
-    origin: FastOrigin,
-    pages: list[Page],
-    key: str,
-    settings: Settings,
-) -> tuple[float, int]:
+def pipeline_round(client: redis.Redis, enqueuer: Enqueuer, origin: FastOrigin,
+                   pages: list[Page], key: str, settings: Settings) -> tuple[float, int]:
     """Seconds from the first enqueue to the last article published, and articles written."""
     since = int(time.time() * 1000)
     start = time.time()
@@ -133,20 +123,17 @@ class Timers:
             setattr(module, name, original)
 
 
-def breakdown(
-    pages: list[Page], origin: FastOrigin, settings: Settings, client: redis.Redis
-) -> dict[str, float]:
+def breakdown(pages: list[Page], origin: FastOrigin, settings: Settings,
+              client: redis.Redis) -> dict[str, float]:
     """Seconds per stage over all pages, the whole pipeline run in this process."""
     timers = Timers()
     streams = Streams(client, settings)
-    with (
-        Fetcher(settings) as fetcher,
-        timers.wrap(article_module, "decode_html", "decode + parse HTML (once)"),
-        timers.wrap(article_module, "parse_html", "decode + parse HTML (once)"),
-        timers.wrap(trafilatura, "bare_extraction", "trafilatura main text"),
-        timers.wrap(body_module, "find_date", "fallbacks: htmldate, bylines"),
-        timers.wrap(body_module, "extract_author", "fallbacks: htmldate, bylines"),
-    ):
+    with (Fetcher(settings) as fetcher,
+          timers.wrap(article_module, "decode_html", "decode + parse HTML (once)"),
+          timers.wrap(article_module, "parse_html", "decode + parse HTML (once)"),
+          timers.wrap(trafilatura, "bare_extraction", "trafilatura main text"),
+          timers.wrap(body_module, "find_date", "fallbacks: htmldate, bylines"),
+          timers.wrap(body_module, "extract_author", "fallbacks: htmldate, bylines")):
         for page in pages:
             url = page_url(origin, "inproc", page)
             entry = FeedEntry.model_validate(entry_for(url, page))
@@ -154,9 +141,8 @@ def breakdown(
                 fetched = fetcher.fetch(url, kind="page")
             try:
                 with timers.time("extract_article"):
-                    article = extract_article(
-                        fetched, entry, min_text_chars=50, max_depth=settings.max_html_depth
-                    )
+                    article = extract_article(fetched, entry, min_text_chars=50,
+                                              max_depth=settings.max_html_depth)
             except IngestError:
                 continue
             with timers.time("Article -> JSON"):
@@ -164,18 +150,11 @@ def breakdown(
             with timers.time("publish (JSON + Redis Lua XADD)"):
                 streams.publish(article)
     out = dict(timers.seconds)
-    inner = sum(
-        out.get(k, 0.0)
-        for k in (
-            "decode + parse HTML (once)",
-            "trafilatura main text",
-            "fallbacks: htmldate, bylines",
-        )
-    )
+    inner = sum(out.get(k, 0.0) for k in ("decode + parse HTML (once)", "trafilatura main text",
+                                           "fallbacks: htmldate, bylines"))
     out["metadata, fusion, cleaning, model"] = out.pop("extract_article") - inner
-    out["Redis publish (Lua XADD)"] = (
-        out.pop("publish (JSON + Redis Lua XADD)") - out["Article -> JSON"]
-    )
+    out["Redis publish (Lua XADD)"] = (out.pop("publish (JSON + Redis Lua XADD)")
+                                       - out["Article -> JSON"])
     return out
 
 
@@ -185,11 +164,8 @@ def run(*, pages_n: int | None, rounds: int) -> str:
     log_dir = Path(tempfile.mkdtemp(prefix="nw-bench-pipeline-"))
     with redis_server() as server, FastOrigin(hosts=1) as origin:
         env = bench_env(server.url)
-        settings = Settings(
-            redis_url=server.url,
-            allowed_networks="127.0.0.0/8",  # type: ignore[arg-type]
-            min_text_chars=50,
-        )
+        settings = Settings(redis_url=server.url, allowed_networks="127.0.0.0/8",  # type: ignore[arg-type]
+                            min_text_chars=50)
         client = redis.Redis.from_url(server.url)
         enqueuer = Enqueuer(settings)
         results: dict[str, list[float]] = defaultdict(list)
@@ -207,14 +183,16 @@ def run(*, pages_n: int | None, rounds: int) -> str:
                 results["meta_wall"].append(wall / n)
                 results["meta_cpu"].append(cpu / n)
                 before = (proc.cpu(), cpu_seconds(redis_pid), cpu_seconds(origin.pid))
-                wall, written = pipeline_round(client, enqueuer, origin, pages, f"r{r}", settings)
+                wall, written = pipeline_round(client, enqueuer, origin, pages, f"r{r}",
+                                               settings)
                 after = (proc.cpu(), cpu_seconds(redis_pid), cpu_seconds(origin.pid))
                 results["pipe_wall"].append(wall / n)
                 results["pipe_cpu"].append((after[0] - before[0]) / n)
                 results["redis_cpu"].append((after[1] - before[1]) / n)
                 results["origin_cpu"].append((after[2] - before[2]) / n)
                 results["cpu_ratio"].append(results["bare_cpu"][-1] / results["pipe_cpu"][-1])
-                results["cpu_ratio_meta"].append(results["meta_cpu"][-1] / results["pipe_cpu"][-1])
+                results["cpu_ratio_meta"].append(
+                    results["meta_cpu"][-1] / results["pipe_cpu"][-1])
                 results["wall_ratio"].append(results["bare_wall"][-1] / results["pipe_wall"][-1])
                 results["written"].append(written)
         stages = breakdown(pages, origin, settings, client)
@@ -223,7 +201,8 @@ def run(*, pages_n: int | None, rounds: int) -> str:
     return report(n, rounds, results, stages)
 
 
-def report(n: int, rounds: int, results: dict[str, list[float]], stages: dict[str, float]) -> str:
+def report(n: int, rounds: int, results: dict[str, list[float]],
+           stages: dict[str, float]) -> str:
     m = {key: median(values) for key, values in results.items()}
     ms = 1000.0
 
@@ -241,39 +220,20 @@ def report(n: int, rounds: int, results: dict[str, list[float]], stages: dict[st
     inproc = sum(stages.values()) / n
     split: list[list[object]] = [
         [f"  {name}", ms * sec / n, f"{100 * sec / n / m['pipe_wall']:.0f} %"]
-        for name, sec in sorted(stages.items(), key=lambda kv: -kv[1])
-    ]
-    split.append(
-        [
-            "  Celery round trip + task bookkeeping (worker wall - in-process)",
-            ms * (m["pipe_wall"] - inproc),
-            f"{100 * (1 - inproc / m['pipe_wall']):.0f} %",
-        ]
-    )
-    first = table(
-        "Where a worker's time per page goes (in-process timers, same pages)",
-        ["stage", "ms/page", "share of worker wall time"],
-        split,
-        f"articles published per round: {min(results['written']):.0f} of {n}",
-    )
+        for name, sec in sorted(stages.items(), key=lambda kv: -kv[1])]
+    split.append(["  Celery round trip + task bookkeeping (worker wall - in-process)",
+                  ms * (m["pipe_wall"] - inproc), f"{100 * (1 - inproc / m['pipe_wall']):.0f} %"])
+    first = table("Where a worker's time per page goes (in-process timers, same pages)",
+                  ["stage", "ms/page", "share of worker wall time"], split,
+                  f"articles published per round: {min(results['written']):.0f} of {n}")
     second = table(
         f"Pipeline throughput, {n} corpus pages, {rounds} round(s), median round",
-        [
-            "what",
-            "pages/s (wall)",
-            "wall ms/page",
-            "CPU ms/page",
-            "pages per CPU-s",
-            "÷ bare (CPU)",
-        ],
-        rows,
+        ["what", "pages/s (wall)", "wall ms/page", "CPU ms/page", "pages per CPU-s",
+         "÷ bare (CPU)"], rows,
         f"wall-clock pages/s ÷ bare (defaults): {m['wall_ratio']:.2f}; "
-        f"pages per CPU-second ÷ bare with metadata: {m['cpu_ratio_meta']:.2f}",
-    )
-    headline = (
-        f"HEADLINE newswire worker ÷ bare trafilatura (defaults), pages per CPU-second: "
-        f"{m['cpu_ratio']:.2f} (target ≥ 0.90)"
-    )
+        f"pages per CPU-second ÷ bare with metadata: {m['cpu_ratio_meta']:.2f}")
+    headline = (f"HEADLINE newswire worker ÷ bare trafilatura (defaults), pages per CPU-second: "
+                f"{m['cpu_ratio']:.2f} (target ≥ 0.90)")
     return f"{first}\n\n{second}\n{headline}"
 
 

@@ -72,14 +72,8 @@ def mark_first_version_seen(registry: Registry, urls: list[str], pages: list[str
         registry.mark_seen(feed_id(url), feed.entries, now=1.0)
 
 
-def phase(
-    client: redis.Redis,
-    registry: Registry,
-    urls: list[str],
-    poller: Role,
-    origin: FastOrigin,
-    redis_pid: int,
-) -> dict[str, float]:
+def phase(client: redis.Redis, registry: Registry, urls: list[str], poller: Role,
+          origin: FastOrigin, redis_pid: int) -> dict[str, float]:
     """Make ``urls`` due now; wait until each is polled and rescheduled."""
     before = (poller.cpu(), cpu_seconds(origin.pid), cpu_seconds(redis_pid))
     requests = origin.stats()["requests"]
@@ -92,14 +86,9 @@ def phase(
     end = wait_until(done, timeout=60 + len(urls) / 20, what="every feed polled", interval=0.02)
     after = (poller.cpu(), cpu_seconds(origin.pid), cpu_seconds(redis_pid))
     polls = origin.stats()["requests"] - requests - 1  # minus the stats request itself
-    return {
-        "polls": polls,
-        "seconds": end - start,
-        "cpu": after[0] - before[0],
-        "origin": after[1] - before[1],
-        "redis": after[2] - before[2],
-        "rss": poller.rss(),
-    }
+    return {"polls": polls, "seconds": end - start, "cpu": after[0] - before[0],
+            "origin": after[1] - before[1], "redis": after[2] - before[2],
+            "rss": poller.rss()}
 
 
 def tick_cost(client: redis.Redis, settings: Settings, totals: list[int]) -> list[float]:
@@ -110,10 +99,8 @@ def tick_cost(client: redis.Redis, settings: Settings, totals: list[int]) -> lis
         client.delete(registry.schedule_key)
         pipe = client.pipeline(transaction=False)
         for start in range(0, total, 5000):
-            pipe.zadd(
-                registry.schedule_key,
-                {f"f{i}": FUTURE for i in range(start, min(total, start + 5000))},
-            )
+            pipe.zadd(registry.schedule_key,
+                      {f"f{i}": FUTURE for i in range(start, min(total, start + 5000))})
         pipe.execute()
         due = {f"f{i}": 0 for i in range(DUE_PER_TICK)}
         samples = []
@@ -128,7 +115,8 @@ def tick_cost(client: redis.Redis, settings: Settings, totals: list[int]) -> lis
     return out
 
 
-def run(*, feeds: int, changing: int, first: int, totals: list[int], profile: bool = False) -> str:
+def run(*, feeds: int, changing: int, first: int, totals: list[int],
+        profile: bool = False) -> str:
     pages = page_names(PAGES)
     log_dir = Path(tempfile.mkdtemp(prefix="nw-bench-poller-"))
     with redis_server() as server, FastOrigin(hosts=HOSTS) as origin:
@@ -143,34 +131,24 @@ def run(*, feeds: int, changing: int, first: int, totals: list[int], profile: bo
         register(registry, client, moving, [""] * changing)
         register(registry, client, fresh, [""] * first)
         mark_first_version_seen(registry, moving, pages)
-        env = bench_env(
-            server.url,
-            poll_interval_min=600,
-            poll_interval_default=600,
-            poll_interval_max=3600,
-            poll_tick=0.1,
-        )
+        env = bench_env(server.url, poll_interval_min=600, poll_interval_default=600,
+                        poll_interval_max=3600, poll_tick=0.1)
         results = {}
         with Role(["poller"], env, log_dir / "poller.log") as poller:
             time.sleep(3)  # imports and start-up are not polling
             phase(client, registry, static[:20], poller, origin, server.process.pid)  # warm
-            results["304"] = phase(
-                client, registry, static[20:], poller, origin, server.process.pid
-            )
+            results["304"] = phase(client, registry, static[20:], poller, origin,
+                                   server.process.pid)
             if profile:
                 with Spy(poller.pid, log_dir / "changed.spy") as spy:
-                    phase(
-                        client,
-                        registry,
-                        moving[: changing // 2],
-                        poller,
-                        origin,
-                        server.process.pid,
-                    )
+                    phase(client, registry, moving[: changing // 2], poller, origin,
+                          server.process.pid)
                 print("py-spy, poller, changed feeds:\n" + spy.top(40, skip=SKIP), flush=True)
-                moving = moving[changing // 2 :]
-            results["changed"] = phase(client, registry, moving, poller, origin, server.process.pid)
-            results["first"] = phase(client, registry, fresh, poller, origin, server.process.pid)
+                moving = moving[changing // 2:]
+            results["changed"] = phase(client, registry, moving, poller, origin,
+                                       server.process.pid)
+            results["first"] = phase(client, registry, fresh, poller, origin,
+                                     server.process.pid)
         ticks = tick_cost(client, settings, totals)
         client.close()
     return report(results, totals, ticks)
@@ -178,58 +156,31 @@ def run(*, feeds: int, changing: int, first: int, totals: list[int], profile: bo
 
 def report(results: dict[str, dict[str, float]], totals: list[int], ticks: list[float]) -> str:
     rows: list[list[object]] = []
-    labels = {
-        "304": "feed answers 304 Not Modified",
-        "changed": "changed 50-item feed, 1 new item",
-        "first": "first poll: 50 new items (50 tasks)",
-    }
+    labels = {"304": "feed answers 304 Not Modified",
+              "changed": "changed 50-item feed, 1 new item",
+              "first": "first poll: 50 new items (50 tasks)"}
     for key, label in labels.items():
         r = results[key]
         per = r["cpu"] / r["polls"]
-        rows.append(
-            [
-                label,
-                int(r["polls"]),
-                r["polls"] / r["seconds"],
-                1000 * per,
-                0.5 * 300 / per,
-                1000 * r["origin"] / r["polls"],
-                1000 * r["redis"] / r["polls"],
-                mib(r["rss"]),
-            ]
-        )
+        rows.append([label, int(r["polls"]), r["polls"] / r["seconds"], 1000 * per,
+                     0.5 * 300 / per, 1000 * r["origin"] / r["polls"],
+                     1000 * r["redis"] / r["polls"], mib(r["rss"])])
     first = table(
         "Poller: one process, 64 local hosts",
-        [
-            "phase",
-            "polls",
-            "polls/s",
-            "poller CPU ms/poll",
-            "feeds per 5 min on half a core",
-            "origin CPU ms/req",
-            "redis CPU ms/poll",
-            "poller PSS MiB",
-        ],
-        rows,
-        "feeds per 5 min on half a core = 0.5 core x 300 s ÷ CPU per poll",
-    )
+        ["phase", "polls", "polls/s", "poller CPU ms/poll", "feeds per 5 min on half a core",
+         "origin CPU ms/req", "redis CPU ms/poll", "poller PSS MiB"], rows,
+        "feeds per 5 min on half a core = 0.5 core x 300 s ÷ CPU per poll")
     tick_rows: list[list[object]] = [
         [f"{total:,}", DUE_PER_TICK, 1000 * seconds, seconds / ticks[0]]
-        for total, seconds in zip(totals, ticks, strict=True)
-    ]
-    second = table(
-        "Scheduling tick (Registry.claim_due) against registered feeds",
-        ["registered feeds", "due", "ms per tick", "vs smallest"],
-        tick_rows,
-        f"{totals[-1]:,} ÷ {totals[0]:,} registered: "
-        f"{ticks[-1] / ticks[0]:.2f}x the tick cost (flat = grows with due feeds only)",
-    )
+        for total, seconds in zip(totals, ticks, strict=True)]
+    second = table("Scheduling tick (Registry.claim_due) against registered feeds",
+                   ["registered feeds", "due", "ms per tick", "vs smallest"], tick_rows,
+                   f"{totals[-1]:,} ÷ {totals[0]:,} registered: "
+                   f"{ticks[-1] / ticks[0]:.2f}x the tick cost (flat = grows with due feeds only)")
     worst = results["changed"]["cpu"] / results["changed"]["polls"]
     share = 10_000 / 300 * worst
-    return (
-        f"{first}\n\n{second}\nHEADLINE 10,000 feeds every 5 min, every poll a changed feed: "
-        f"{100 * share:.0f} % of one core (target ≤ 50 %)"
-    )
+    return (f"{first}\n\n{second}\nHEADLINE 10,000 feeds every 5 min, every poll a changed feed: "
+            f"{100 * share:.0f} % of one core (target ≤ 50 %)")
 
 
 def main() -> None:
@@ -238,25 +189,15 @@ def main() -> None:
     parser.add_argument("--changing", type=int, default=1000, help="feeds that change")
     parser.add_argument("--first", type=int, default=100, help="feeds polled the first time")
     parser.add_argument("--smoke", action="store_true")
-    parser.add_argument(
-        "--profile",
-        action="store_true",
-        help="py-spy the poller over half of the changed feeds first",
-    )
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy the poller over half of the changed feeds first")
     args = parser.parse_args()
     totals = [1000, 10_000, 50_000]
     if args.smoke:
         args.feeds, args.changing, args.first, totals = 120, 40, 10, [1000, 5000]
-    print(
-        run(
-            feeds=args.feeds,
-            changing=args.changing,
-            first=args.first,
-            totals=totals,
-            profile=args.profile,
-        ),
-        flush=True,
-    )
+    print(run(feeds=args.feeds, changing=args.changing, first=args.first, totals=totals,
+              profile=args.profile),
+          flush=True)
 
 
 if __name__ == "__main__":

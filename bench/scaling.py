@@ -57,26 +57,18 @@ class RssSampler:
         self._thread.join()
 
 
-def drain(
-    client: redis.Redis, enqueuer: Enqueuer, urls: list[str], role: Role, stream: str
-) -> dict[str, Any]:
+def drain(client: redis.Redis, enqueuer: Enqueuer, urls: list[str], role: Role,
+          stream: str) -> dict[str, Any]:
     since = int(time.time() * 1000)
     cpu0, start = role.cpu(), time.time()
     for url in urls:
         enqueuer.enqueue(url, "http://127.0.0.1/feed.xml", None)
-    end = wait_until(
-        lambda: drained(client), timeout=120 + len(urls), what="queue drained", interval=0.05
-    )
-    times = [
-        int(i.decode().split("-")[0]) / 1000 for i, _f in client.xrange(stream, min=f"{since}-0")
-    ]
-    return {
-        "n": len(urls),
-        "seconds": end - start,
-        "cpu": role.cpu() - cpu0,
-        "times": times,
-        "start": start,
-    }
+    end = wait_until(lambda: drained(client), timeout=120 + len(urls), what="queue drained",
+                     interval=0.05)
+    times = [int(i.decode().split("-")[0]) / 1000 for i, _f in
+             client.xrange(stream, min=f"{since}-0")]
+    return {"n": len(urls), "seconds": end - start, "cpu": role.cpu() - cpu0, "times": times,
+            "start": start}
 
 
 def quarters(result: dict[str, Any]) -> list[float]:
@@ -87,7 +79,7 @@ def quarters(result: dict[str, Any]) -> list[float]:
     size = len(times) // 4
     previous = result["start"]
     for q in range(4):
-        chunk = times[q * size : (q + 1) * size]
+        chunk = times[q * size:(q + 1) * size]
         out.append(len(chunk) / max(chunk[-1] - previous, 1e-6))
         previous = chunk[-1]
     return out
@@ -105,67 +97,39 @@ def run(*, tasks: int, backlog: int) -> str:
         enqueuer = Enqueuer(settings)
 
         def urls(key: str, n: int) -> list[str]:
-            return [f"{origin.base()}/page/{key}{i}/{pages[i % len(pages)].name}" for i in range(n)]
+            return [f"{origin.base()}/page/{key}{i}/{pages[i % len(pages)].name}"
+                    for i in range(n)]
 
         for concurrency, runs in ((1, [("c1", tasks)]), (2, [("c2", tasks), ("big", backlog)])):
             with worker(env, concurrency, log_dir) as role:
                 sampler = RssSampler(role)
-                drain(
-                    client,
-                    enqueuer,
-                    urls(f"warm{concurrency}-", 2 * concurrency),
-                    role,
-                    settings.articles_stream,
-                )
+                drain(client, enqueuer, urls(f"warm{concurrency}-", 2 * concurrency), role,
+                      settings.articles_stream)
                 for key, n in runs:
-                    results[key] = drain(
-                        client, enqueuer, urls(f"{key}-", n), role, settings.articles_stream
-                    )
+                    results[key] = drain(client, enqueuer, urls(f"{key}-", n), role,
+                                         settings.articles_stream)
                     results[key]["rss"] = sampler.peak
                 sampler.close()
         enqueuer.close()
         client.close()
-    for key, label in (
-        ("c1", "1 worker process (-c 1)"),
-        ("c2", "2 worker processes (-c 2)"),
-        ("big", f"2 processes, backlog of {backlog}"),
-    ):
+    for key, label in (("c1", "1 worker process (-c 1)"), ("c2", "2 worker processes (-c 2)"),
+                       ("big", f"2 processes, backlog of {backlog}")):
         r = results[key]
         rate = r["n"] / r["seconds"]
-        rows.append(
-            [
-                label,
-                r["n"],
-                rate,
-                rate / (results["c1"]["n"] / results["c1"]["seconds"]),
-                1000 * r["cpu"] / r["n"],
-                mib(r["rss"]),
-            ]
-        )
+        rows.append([label, r["n"], rate, rate / (results["c1"]["n"] / results["c1"]["seconds"]),
+                     1000 * r["cpu"] / r["n"], mib(r["rss"])])
     quarter = quarters(results["big"])
-    rows.append(
-        [
-            f"  backlog of {backlog}, per quarter (articles/s)",
-            " / ".join(f"{q:.1f}" for q in quarter),
-            "",
-            "",
-            "",
-            "",
-        ]
-    )
+    rows.append([f"  backlog of {backlog}, per quarter (articles/s)",
+                 " / ".join(f"{q:.1f}" for q in quarter), "", "", "", ""])
     ratio = (results["c2"]["n"] / results["c2"]["seconds"]) / (
-        results["c1"]["n"] / results["c1"]["seconds"]
-    )
+        results["c1"]["n"] / results["c1"]["seconds"])
     held = (min(quarter) / max(quarter)) if quarter else 0.0
-    return (
-        table(
-            "Scaling: worker processes on 2 cores (corpus pages, distinct URLs)",
-            ["run", "tasks", "articles/s", "vs 1 process", "worker CPU ms/task", "peak PSS MiB"],
-            rows,
-            f"slowest ÷ fastest quarter of the backlog: {held:.2f}",
-        )
-        + f"\nHEADLINE 2 worker processes ÷ 1, articles/s: {ratio:.2f} (2 cores; ideal 2.0)"
-    )
+    return table(
+        "Scaling: worker processes on 2 cores (corpus pages, distinct URLs)",
+        ["run", "tasks", "articles/s", "vs 1 process", "worker CPU ms/task", "peak PSS MiB"],
+        rows,
+        f"slowest ÷ fastest quarter of the backlog: {held:.2f}",
+    ) + f"\nHEADLINE 2 worker processes ÷ 1, articles/s: {ratio:.2f} (2 cores; ideal 2.0)"
 
 
 def main() -> None:
