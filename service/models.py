@@ -54,6 +54,7 @@ class FeedEntry(BaseModel):
     tags: tuple[str, ...] = ()
     content_html: str | None = Field(default=None, description="full content if the feed has it")
     image: str | None = None
+    language: str | None = Field(default=None, description="ISO 639 code (sitemap hint)")
 
     def fingerprint(self) -> str:
         """A short hash of what the feed says about the entry, to notice edits."""

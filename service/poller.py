@@ -24,11 +24,14 @@ from service.fetching import AsyncFetcher
 from service.fetching.client import address_guard
 from service.hashing import short_hash
 from service.logs import get_logger
-from service.models import DeadLetter, FeedEntry, ParsedFeed
+from service.discovery import document_kind
+from service.models import DeadLetter, FeedEntry, FetchedPage, ParsedFeed
 from service.observability import metrics
 from service.registry import FeedState, Registry
 from service.schedule import Bounds, error_backoff, honour_hints, learned_interval
 from service.settings import Settings
+from service.sitemap_reader import read_sitemap, sitemap_limits
+from service.sources import SourceKind, record_enqueued
 from service.streams import Streams
 
 log = get_logger("newswire.poller")
@@ -160,15 +163,7 @@ class Poller:
         if body_hash == state.body_hash:
             return self._quiet(state, "unchanged", now), now + state.interval
         try:
-            feed = await asyncio.to_thread(
-                parse_feed,
-                page.content,
-                url=page.url,
-                content_type=page.content_type,
-                max_items=self.settings.max_items_per_poll,
-                max_bytes=self.settings.max_feed_bytes,
-                links=self.links,
-            )
+            feed = await self._parse(state, page, now)
         except IngestError as exc:
             return "error", now + self._failed(state, exc)
         new = self._enqueue_new(state, feed)
@@ -197,6 +192,44 @@ class Poller:
         )
         return "fetched", now + state.interval
 
+    async def _parse(self, state: FeedState, page: FetchedPage, now: float) -> ParsedFeed:
+        """The document as entries: a sitemap (by its content) or a feed."""
+        if document_kind(page.content) == "sitemap":
+            state.kind = "sitemap"
+            return await read_sitemap(
+                page,
+                source_url=state.url,
+                limits=sitemap_limits(self.settings, now),
+                fetch=self._fetch_child,
+                on_error=lambda url, exc: self._child_failed(state, url, exc),
+            )
+        return await asyncio.to_thread(
+            parse_feed,
+            page.content,
+            url=page.url,
+            content_type=page.content_type,
+            max_items=self.settings.max_items_per_poll,
+            max_bytes=self.settings.max_feed_bytes,
+            links=self.links,
+        )
+
+    async def _fetch_child(self, url: str) -> FetchedPage:
+        async with self._hosts[_host(url)]:
+            return await self.fetcher.fetch(url, kind="feed")
+
+    def _child_failed(self, state: FeedState, url: str, exc: IngestError) -> None:
+        log.warning("sitemap_child_failed", feed=state.url, child=url, reason=exc.reason.value)
+        self.streams.dead_letter(
+            DeadLetter(
+                type="feed.failed",
+                url=url,
+                feed_url=state.url,
+                reason=exc.reason.value,
+                detail=exc.detail,
+                failed_at=datetime.now(UTC),
+            )
+        )
+
     def _quiet(self, state: FeedState, result: str, now: float) -> str:
         self._recovered(state)
         state.last_result = result
@@ -215,6 +248,8 @@ class Poller:
             state.id, [e for e, _ in todo], now=self.clock()
         )
         self.stats.entries_enqueued += len(todo)
+        kind: SourceKind = "sitemap" if state.kind == "sitemap" else "feed"
+        record_enqueued(self.registry.client, self.settings.key_prefix, kind, len(todo))
         metrics.record_entries(len(feed.entries), [kind for _e, kind in todo])
         return len(todo)
 

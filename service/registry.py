@@ -82,6 +82,7 @@ class FeedState:
     entries_seen: int = 0
     last_new_at: float = 0.0
     failure_reported: int = 0
+    kind: str = "feed"  # what the URL serves: feed | sitemap (set by the poller)
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -162,6 +162,28 @@ class Settings(BaseSettings):
         "when the article text changed.",
     )
 
+    # --- Sitemaps -----------------------------------------------------------------------
+    sitemap_window_days: float = Field(
+        default=2.0,
+        gt=0,
+        description="Sitemap entries are taken only when their date (news:publication_date, "
+        "else lastmod) is this recent; undated entries are skipped (Google News sitemaps "
+        "list two days).",
+    )
+    sitemap_max_entries: int = Field(
+        default=1000,
+        ge=1,
+        description="Entries of one sitemap (its index's children together) taken per poll, "
+        "newest first; must not exceed seen_per_feed.",
+    )
+    sitemap_max_children: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Child sitemaps of a sitemap index fetched per poll: those modified "
+        "within the window (or undated), newest first.",
+    )
+
     # --- Workers -----------------------------------------------------------------------
     task_soft_time_limit: float = Field(
         default=60.0, gt=0, description="Soft time limit of one article task (s)."
@@ -235,6 +257,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"task_soft_time_limit ({self.task_soft_time_limit:g} s) must be below "
                 f"task_time_limit ({self.task_time_limit:g} s)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _sitemap_entries_fit_seen_set(self) -> Settings:
+        # A seen-set smaller than one poll's entries forgets some at once: polled again, they
+        # would be enqueued again.
+        if self.sitemap_max_entries > self.seen_per_feed:
+            raise ValueError(
+                f"sitemap_max_entries ({self.sitemap_max_entries}) must not exceed "
+                f"seen_per_feed ({self.seen_per_feed})"
             )
         return self
 

@@ -9,6 +9,7 @@ from service.cli.feeds import feeds
 from service.cli.processes import poller, worker
 from service.cli.run import run
 from service.cli.status import status
+from service.cli.submit import submit
 from service.cli.tail import tail
 
 
@@ -21,5 +22,5 @@ def main() -> None:
     """
 
 
-for command in (run, poller, worker, feeds, tail, extract, status):
+for command in (run, poller, worker, feeds, submit, tail, extract, status):
     main.add_command(command)

@@ -15,6 +15,7 @@ from service.console import FeedHealth, Snapshot
 from service.queue import ARTICLE_QUEUE
 from service.registry import Registry
 from service.settings import Settings
+from service.sources import enqueued_by_kind
 from service.streams import group_positions
 
 
@@ -34,6 +35,7 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
                 "entries_seen": s.entries_seen,
                 "consecutive_errors": s.consecutive_errors,
                 "interval": s.interval,
+                "kind": s.kind,
             }
             for s in feeds
         ],
@@ -48,6 +50,10 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
             k: int(v) for k, v in client.hgetall(f"{settings.key_prefix}:dead:counts").items()
         },
         "queue_depth": client.llen(ARTICLE_QUEUE),
+        "sources": {
+            "registered": {kind: sum(s.kind == kind for s in feeds) for kind in ("feed", "sitemap")},
+            "tasks_enqueued": enqueued_by_kind(client, settings.key_prefix),
+        },
     }
 
 
@@ -123,6 +129,10 @@ def _print_table(data: dict[str, Any]) -> None:
     dead = ", ".join(f"{k} {v}" for k, v in sorted(data["dead_by_reason"].items())) or "none"
     click.echo(f"dead letters by reason: {dead}")
     click.echo(f"article tasks queued: {data['queue_depth']}")
+    sources = data["sources"]
+    registered = ", ".join(f"{k} {v}" for k, v in sources["registered"].items())
+    enqueued = ", ".join(f"{k} {v}" for k, v in sources["tasks_enqueued"].items())
+    click.echo(f"sources registered: {registered}; tasks enqueued by source: {enqueued}")
 
 
 def _show(client: redis.Redis, settings: Settings, *, as_json: bool) -> None:

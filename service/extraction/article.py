@@ -142,7 +142,12 @@ def _assemble(
     links: AddressGuard,
 ) -> Article:
     title = fields.title or _title_from_text(text)
-    declared_languages = [info.jsonld.language, info.markup.html_lang, info.meta.language]
+    declared_languages = [
+        info.jsonld.language,
+        info.markup.html_lang,
+        info.meta.language,
+        entry.language if entry else None,  # a news sitemap's news:language
+    ]
     return Article(
         id=article_id(site.canonical),
         url=page.url,

@@ -13,6 +13,8 @@ pollers report the same values, so aggregate them with ``max``):
 - ``newswire_feeds``: registered feeds
 - ``newswire_feeds_overdue``: feeds due for a poll that no poller has claimed yet
 - ``newswire_redis_used_memory_bytes``: Redis ``used_memory``
+- ``newswire_source_tasks_enqueued{kind}``: article tasks enqueued so far by kind of source
+  (feed, sitemap, pushed, submitted; a count kept in Redis, see ``service.sources``)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from prometheus_client.registry import Collector
 from service.logs import get_logger
 from service.queue import ARTICLE_QUEUE
 from service.settings import Settings
+from service.sources import KINDS, counts_key
 from service.streams import group_positions
 
 log = get_logger("newswire.metrics")
@@ -68,7 +71,8 @@ class RedisStateCollector(Collector):
         pipe.hlen(f"{s.key_prefix}:feeds")
         pipe.zcount(f"{s.key_prefix}:schedule", "-inf", time.time())
         pipe.info("memory")
-        *lengths, depth, feeds, overdue, memory = pipe.execute()
+        pipe.hgetall(counts_key(s.key_prefix))
+        *lengths, depth, feeds, overdue, memory, by_kind = pipe.execute()
 
         length = GaugeMetricFamily(
             "newswire_stream_length", "Entries in the stream.", labels=["stream"]
@@ -79,7 +83,15 @@ class RedisStateCollector(Collector):
             "newswire_queue_depth", "Article tasks waiting in the broker queue.", labels=["queue"]
         )
         queue.add_metric([ARTICLE_QUEUE], depth)
+        sources = GaugeMetricFamily(
+            "newswire_source_tasks_enqueued",
+            "Article tasks enqueued so far, by kind of source.",
+            labels=["kind"],
+        )
+        for kind in KINDS:
+            sources.add_metric([kind], int(by_kind.get(kind, 0)))
         return [
+            sources,
             length,
             *self._groups(streams),
             queue,
