@@ -36,6 +36,7 @@ FEED_TYPES = frozenset(
     }
 )
 SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
+FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
 MAX_LINKS = 50
 MAX_ROBOTS_LINES = 10_000
 
@@ -43,9 +44,10 @@ MAX_ROBOTS_LINES = 10_000
 def document_kind(content: bytes) -> DocumentKind:
     """``sitemap`` for a ``<urlset>``/``<sitemapindex>`` root, ``html`` for a web page."""
     head = content[:65_536]
-    if guard.root_name(head.removeprefix(b"\xef\xbb\xbf")) in SITEMAP_ROOTS:
+    root = guard.root_name(head.removeprefix(b"\xef\xbb\xbf"))
+    if root in SITEMAP_ROOTS:
         return "sitemap"
-    if looks_like_html(head):
+    if root not in FEED_ROOTS and looks_like_html(head):
         return "html"
     return "feed"
 

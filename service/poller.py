@@ -18,13 +18,13 @@ from typing import Any
 import redis
 from kombu.exceptions import OperationalError
 
+from service.discovery import document_kind
 from service.errors import IngestError, NotModified, PermanentError, TransientError
 from service.feeds import parse_feed
 from service.fetching import AsyncFetcher
 from service.fetching.client import address_guard
 from service.hashing import short_hash
 from service.logs import get_logger
-from service.discovery import document_kind
 from service.models import DeadLetter, FeedEntry, FetchedPage, ParsedFeed
 from service.observability import metrics
 from service.registry import FeedState, Registry

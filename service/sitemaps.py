@@ -63,9 +63,7 @@ class Sitemap:
     news: bool = False  # a Google News sitemap (one news:news at least)
 
 
-def parse_sitemap(
-    content: bytes, *, url: str, content_type: str | None, limits: Limits
-) -> Sitemap:
+def parse_sitemap(content: bytes, *, url: str, content_type: str | None, limits: Limits) -> Sitemap:
     """The sitemap in ``content`` fetched from ``url``, cut to ``limits``."""
     root = _parse(content, content_type, limits.max_bytes)
     kind = _local(root.tag)

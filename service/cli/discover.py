@@ -31,7 +31,9 @@ def inspect_url(fetcher: Fetcher, url: str, *, with_robots: bool) -> Found:
     found = Found(
         url,
         kind,
-        feeds=advertised_feeds(page.content, url=page.url, max_bytes=fetcher.settings.max_feed_bytes),
+        feeds=advertised_feeds(
+            page.content, url=page.url, max_bytes=fetcher.settings.max_feed_bytes
+        ),
     )
     if with_robots:
         found.sitemaps = site_sitemaps(fetcher, page.url)

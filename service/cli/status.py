@@ -51,7 +51,9 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
         },
         "queue_depth": client.llen(ARTICLE_QUEUE),
         "sources": {
-            "registered": {kind: sum(s.kind == kind for s in feeds) for kind in ("feed", "sitemap")},
+            "registered": {
+                kind: sum(s.kind == kind for s in feeds) for kind in ("feed", "sitemap")
+            },
             "tasks_enqueued": enqueued_by_kind(client, settings.key_prefix),
         },
     }
