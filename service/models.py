@@ -96,6 +96,7 @@ class FetchedPage(BaseModel):
     etag: str | None = None
     last_modified: str | None = None
     cache_control_max_age: float | None = None
+    links: str | None = Field(default=None, description="the HTTP Link header (WebSub hubs)")
     fetched_at: UtcDatetime
     redirects: tuple[str, ...] = ()
 

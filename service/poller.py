@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,8 @@ from service.settings import Settings
 from service.sitemap_reader import read_sitemap, sitemap_limits
 from service.sources import SourceKind, record_enqueued
 from service.streams import Streams
+from service.websub.lock import entries_lock
+from service.websub.manager import WebSub
 
 log = get_logger("newswire.poller")
 EnqueueFn = Callable[[str, str, dict[str, Any] | None], None]
@@ -56,8 +59,10 @@ class Poller:
         enqueue: EnqueueFn,
         *,
         clock: Callable[[], float] = time.time,
+        websub: WebSub | None = None,
     ) -> None:
         self.settings = settings
+        self.websub = websub
         self.registry = registry
         self.streams = streams
         self.fetcher = fetcher
@@ -137,6 +142,8 @@ class Poller:
         except Exception:  # a bug must not stop the poller or lose the feed's schedule
             log.exception("poll_bug", feed=state.url)
             outcome, due = "error", started + self.bounds.maximum
+        if self.websub is not None:  # subscribed: the next poll is only a safety net
+            due = self.websub.poll_due(fid, started, due, state.interval)
         state.last_poll_at = started
         state.next_poll_at = due
         self.registry.save_state(state)
@@ -166,7 +173,10 @@ class Poller:
             feed = await self._parse(state, page, now)
         except IngestError as exc:
             return "error", now + self._failed(state, exc)
-        new = self._enqueue_new(state, feed)
+        async with self._entries_lock(state.id):
+            new = self._enqueue_new(state, feed)
+        if self.websub is not None and state.kind == "feed":
+            self.websub.discovered(state.id, page)
         state.body_hash = body_hash
         self._recovered(state)
         state.interval = honour_hints(
@@ -236,7 +246,28 @@ class Poller:
         state.interval = learned_interval(state.interval, self.bounds, new_entries=0, published=())
         return result
 
-    def _enqueue_new(self, state: FeedState, feed: ParsedFeed) -> int:
+    async def ingest_pushed(self, fid: str, page: FetchedPage) -> int:
+        """A WebSub push of a feed's content, handled exactly like a poll of it (same parser,
+        seen-set, enqueue, metrics); returns the entries enqueued."""
+        state = self.registry.state(fid)
+        if state is None:
+            return 0
+        feed = await self._parse(state, page, self.clock())
+        async with self._entries_lock(fid):
+            new = self._enqueue_new(state, feed, source="pushed")
+        if new:
+            self.registry.client.hset(self.registry.state_key(fid), "last_new_at", self.clock())
+        log.info("feed_pushed", feed=state.url, entries=len(feed.entries), new=new)
+        return new
+
+    def _entries_lock(self, fid: str) -> AbstractAsyncContextManager[None]:
+        if self.websub is None:  # polls only: claims already keep a feed to one poll
+            return nullcontext()
+        return entries_lock(self.registry.client, self.settings.key_prefix, fid)
+
+    def _enqueue_new(
+        self, state: FeedState, feed: ParsedFeed, *, source: SourceKind | None = None
+    ) -> int:
         todo = self.registry.classify(state.id, feed.entries)
         if not self.settings.republish_updated:
             todo = [(e, kind) for e, kind in todo if kind == "new"]
@@ -248,7 +279,7 @@ class Poller:
             state.id, [e for e, _ in todo], now=self.clock()
         )
         self.stats.entries_enqueued += len(todo)
-        kind: SourceKind = "sitemap" if state.kind == "sitemap" else "feed"
+        kind: SourceKind = source or ("sitemap" if state.kind == "sitemap" else "feed")
         record_enqueued(self.registry.client, self.settings.key_prefix, kind, len(todo))
         metrics.record_entries(len(feed.entries), [kind for _e, kind in todo])
         return len(todo)

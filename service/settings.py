@@ -184,6 +184,32 @@ class Settings(BaseSettings):
         "within the window (or undated), newest first.",
     )
 
+    # --- WebSub -------------------------------------------------------------------------
+    public_url: str | None = Field(
+        default=None,
+        description="Public base URL at which hubs reach the pollers' WebSub callback "
+        "(e.g. `https://news.example.org`); each feed's callback is `<public_url>/websub/"
+        "<feed id>`. Unset: WebSub is off and feeds are polled as usual.",
+    )
+    websub_listen: str = Field(
+        default="0.0.0.0:8090",
+        pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$",
+        description="host:port on which each poller serves the WebSub callback (when "
+        "NEWSWIRE_PUBLIC_URL is set); the public URL must lead there.",
+    )
+    websub_poll_interval: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds between safety-net polls of a feed while its WebSub "
+        "subscription is active (never shorter than the feed's own interval).",
+    )
+    websub_lease_seconds: int = Field(
+        default=864_000,
+        ge=60,
+        description="Subscription lease asked of hubs (s); the hub decides, and leases are "
+        "renewed when three quarters of the granted one has passed.",
+    )
+
     # --- Workers -----------------------------------------------------------------------
     task_soft_time_limit: float = Field(
         default=60.0, gt=0, description="Soft time limit of one article task (s)."
@@ -269,6 +295,14 @@ class Settings(BaseSettings):
                 f"sitemap_max_entries ({self.sitemap_max_entries}) must not exceed "
                 f"seen_per_feed ({self.seen_per_feed})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _public_url_is_http(self) -> Settings:
+        if self.public_url is not None and not self.public_url.lower().startswith(
+            ("http://", "https://")
+        ):
+            raise ValueError(f"public_url must be an http(s) URL, not {self.public_url!r}")
         return self
 
     @cached_property

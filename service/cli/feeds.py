@@ -12,8 +12,9 @@ from service.cli.discover import Found, inspect_url
 from service.errors import IngestError
 from service.fetching import Fetcher
 from service.opml import read_feed_list, render_opml
-from service.registry import Registry
+from service.registry import Registry, feed_id
 from service.urls import is_http_url
+from service.websub.removal import unsubscribe
 
 
 def _registry() -> Registry:
@@ -143,7 +144,12 @@ def list_() -> None:
 @click.argument("urls", nargs=-1, required=True)
 def remove(urls: tuple[str, ...]) -> None:
     """Unregister feeds (their seen-sets and state are deleted)."""
-    registry = _registry()
+    settings = load_settings()
+    registry = Registry(connect(settings), settings)
+    for url in urls:
+        problem = unsubscribe(registry.client, settings, feed_id(url))
+        if problem:
+            warn(f"{url}: {problem}")
     missing = [u for u in urls if not registry.remove(u)]
     for url in missing:
         warn(f"not registered: {url}")

@@ -22,6 +22,7 @@ from service.queue import ARTICLE_QUEUE, Enqueuer
 from service.registry import Registry
 from service.settings import Settings
 from service.streams import Streams
+from service.websub.service import start_websub
 
 
 def redis_client(settings: Settings) -> redis.Redis:
@@ -45,15 +46,21 @@ async def run_poller(settings: Settings) -> None:
     client = redis_client(settings)
     endpoint = serve_poller(settings)  # /metrics, /livez, /readyz
     enqueuer = Enqueuer(settings)
+    registry = Registry(client, settings)
+    websub = start_websub(settings, registry, client)
     async with MeteredAsyncFetcher(settings) as fetcher:
         poller = Poller(
             settings,
-            Registry(client, settings),
+            registry,
             Streams(client, settings),
             fetcher,
             enqueuer.enqueue,
+            websub=websub.manager if websub else None,
         )
-        await poller.run(stop)
+        if websub is None:
+            await poller.run(stop)
+        else:
+            await websub.run_with(poller, stop)
     enqueuer.close()
     client.close()
     if endpoint is not None:

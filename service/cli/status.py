@@ -17,6 +17,7 @@ from service.registry import Registry
 from service.settings import Settings
 from service.sources import enqueued_by_kind
 from service.streams import group_positions
+from service.websub.store import SubscriptionStore
 
 
 def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
@@ -56,6 +57,26 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
             },
             "tasks_enqueued": enqueued_by_kind(client, settings.key_prefix),
         },
+        "websub": websub_status(client, settings, {s.id: s.url for s in feeds}),
+    }
+
+
+def websub_status(client: redis.Redis, settings: Settings, urls: dict[str, str]) -> dict[str, Any]:
+    """The deployment's WebSub subscriptions (never their secrets) and pushes received."""
+    store = SubscriptionStore(client, settings)
+    subs = store.all([str(fid) for fid in client.zrange(store.due_key, 0, -1)])
+    return {
+        "subscriptions": [
+            {
+                "feed": urls.get(sub.feed_id, ""),
+                "hub": sub.hub,
+                "topic": sub.topic,
+                "state": sub.state,
+                "lease_end": sub.lease_end or None,
+            }
+            for sub in subs
+        ],
+        "pushes": store.pushes(),
     }
 
 
@@ -135,6 +156,14 @@ def _print_table(data: dict[str, Any]) -> None:
     registered = ", ".join(f"{k} {v}" for k, v in sources["registered"].items())
     enqueued = ", ".join(f"{k} {v}" for k, v in sources["tasks_enqueued"].items())
     click.echo(f"sources registered: {registered}; tasks enqueued by source: {enqueued}")
+    websub = data["websub"]
+    for sub in websub["subscriptions"]:
+        click.echo(
+            f"websub {sub['state']:13} lease ends {_when(sub['lease_end'])}  "
+            f"{sub['feed'] or sub['topic']} via {sub['hub']}"
+        )
+    pushes = ", ".join(f"{k} {v}" for k, v in sorted(websub["pushes"].items())) or "none"
+    click.echo(f"websub subscriptions: {len(websub['subscriptions'])}; pushes: {pushes}")
 
 
 def _show(client: redis.Redis, settings: Settings, *, as_json: bool) -> None:

@@ -117,6 +117,7 @@ def freeze_page(
         etag=headers.get("etag"),
         last_modified=headers.get("last-modified"),
         cache_control_max_age=max_age(headers.get("cache-control")),
+        links=(headers.get("link") or "")[:8192] or None,
         fetched_at=datetime.now(UTC),
         redirects=tuple(redirects.followed),
     )

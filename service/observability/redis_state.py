@@ -15,6 +15,9 @@ pollers report the same values, so aggregate them with ``max``):
 - ``newswire_redis_used_memory_bytes``: Redis ``used_memory``
 - ``newswire_source_tasks_enqueued{kind}``: article tasks enqueued so far by kind of source
   (feed, sitemap, pushed, submitted; a count kept in Redis, see ``service.sources``)
+- ``newswire_websub_subscriptions``: WebSub subscriptions of the deployment (any state)
+- ``newswire_websub_pushes{outcome}``: content distributions received so far: accepted,
+  bad_signature, too_large, unknown_subscription, or the reason a pushed body was refused
 """
 
 from __future__ import annotations
@@ -72,7 +75,9 @@ class RedisStateCollector(Collector):
         pipe.zcount(f"{s.key_prefix}:schedule", "-inf", time.time())
         pipe.info("memory")
         pipe.hgetall(counts_key(s.key_prefix))
-        *lengths, depth, feeds, overdue, memory, by_kind = pipe.execute()
+        pipe.zcard(f"{s.key_prefix}:websub:due")
+        pipe.hgetall(f"{s.key_prefix}:websub:pushes")
+        *lengths, depth, feeds, overdue, memory, by_kind, subs, pushes = pipe.execute()
 
         length = GaugeMetricFamily(
             "newswire_stream_length", "Entries in the stream.", labels=["stream"]
@@ -90,8 +95,19 @@ class RedisStateCollector(Collector):
         )
         for kind in KINDS:
             sources.add_metric([kind], int(by_kind.get(kind, 0)))
+        pushed = GaugeMetricFamily(
+            "newswire_websub_pushes",
+            "WebSub content distributions received so far, by outcome.",
+            labels=["outcome"],
+        )
+        for outcome, count in sorted(pushes.items()):
+            pushed.add_metric([str(outcome)], int(count))
         return [
             sources,
+            pushed,
+            GaugeMetricFamily(
+                "newswire_websub_subscriptions", "WebSub subscriptions (any state).", value=subs
+            ),
             length,
             *self._groups(streams),
             queue,
