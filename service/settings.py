@@ -207,7 +207,7 @@ class Settings(BaseSettings):
         default=864_000,
         ge=60,
         description="Subscription lease asked of hubs (s); the hub decides, and leases are "
-        "renewed when three quarters of the granted one has passed.",
+        "renewed when half the granted one has passed.",
     )
 
     # --- Workers -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ REQUEST_TIMEOUT = 300.0  # a request no hub verified within this long is sent ag
 RETRY_AFTER_FAILURE = 300.0  # a hub that failed is asked again after this long
 DENIED_RETRY = 86_400.0
 CLAIM = 60.0  # a claimed renewal is reserved this long for the poller that took it
-RENEW_AT = 0.75  # renew when this fraction of the lease has passed
+RENEW_AT = 0.5  # renew when half the lease has passed (room for a failed attempt or two)
 
 
 def callback_url(settings: Settings, fid: str) -> str:

@@ -148,7 +148,7 @@ class Hub:
                 "X-Hub-Signature": f"{method}={digest}",
                 "Link": f'<{self.url}>; rel="hub", <{topic}>; rel="self"',
             }
-            statuses.append(_post(sub.callback, body, headers))
+            statuses.append(post(sub.callback, body, headers))
         return statuses
 
 
@@ -162,7 +162,7 @@ def _get(url: str) -> tuple[int, bytes]:
         return 0, b""
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
