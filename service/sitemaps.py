@@ -103,10 +103,9 @@ def _read_urlset(root: etree._Element, *, url: str, limits: Limits) -> Sitemap:
     news = False
     for element in _children(root, "url"):
         read += 1
-        entry, is_news = _entry(element, sitemap_url=url)
+        entry, is_news = _entry(element, sitemap_url=url, oldest=oldest)
         news = news or is_news
-        when = (entry.published_at or entry.updated_at) if entry else None
-        if entry is not None and when is not None and oldest <= when:
+        if entry is not None:
             dated.append(entry)
     dated.sort(key=lambda e: e.published_at or e.updated_at or limits.now, reverse=True)
     kept = tuple(dated[: limits.max_entries])
@@ -128,17 +127,22 @@ def _read_index(root: etree._Element, *, url: str, limits: Limits) -> Sitemap:
     return Sitemap("sitemapindex", children=children, read=read, skipped=read - len(children))
 
 
-def _entry(element: etree._Element, *, sitemap_url: str) -> tuple[FeedEntry | None, bool]:
-    loc = resolve_url(sitemap_url, _text(element, "loc"))
+def _entry(
+    element: etree._Element, *, sitemap_url: str, oldest: datetime
+) -> tuple[FeedEntry | None, bool]:
+    """The entry of one ``<url>``, or ``None`` when it has no link or no date since
+    ``oldest`` (checked first: most URLs of a large sitemap are old)."""
     news = _child(element, "news")
+    lastmod = parse_date(_text(element, "lastmod"))
+    published = parse_date(_text(news, "publication_date")) if news is not None else None
+    when = published or lastmod
+    loc = resolve_url(sitemap_url, _text(element, "loc")) if when and oldest <= when else None
     if loc is None:
         return None, news is not None
-    lastmod = parse_date(_text(element, "lastmod"))
-    title = published = language = name = None
+    title = language = name = None
     keywords: tuple[str, ...] = ()
     if news is not None:
         title = clean_text(_text(news, "title"), limit=_TITLE_CHARS)
-        published = parse_date(_text(news, "publication_date"))
         publication = _child(news, "publication")
         if publication is not None:
             language = _language(_text(publication, "language"))
@@ -150,7 +154,7 @@ def _entry(element: etree._Element, *, sitemap_url: str) -> tuple[FeedEntry | No
         entry_id=loc,
         url=loc,
         title=title,
-        published_at=published or lastmod,
+        published_at=when,
         updated_at=lastmod if published and lastmod and lastmod > published else None,
         tags=keywords,
         language=language,
