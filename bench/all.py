@@ -23,6 +23,8 @@ SUITE: list[tuple[str, list[str], list[str]]] = [
     ("bench.scaling", [], ["--smoke"]),
     ("bench.poller", [], ["--smoke"]),
     ("bench.freshness", [], ["--smoke"]),
+    ("bench.websub", [], ["--smoke"]),
+    ("bench.sitemaps", [], ["--smoke"]),
     ("bench.footprint", [], ["--smoke"]),
     ("bench.quality", ["--repeat", "1"], ["--limit", "3", "--repeat", "1"]),
     ("bench.hostile", [], ["--smoke"]),
