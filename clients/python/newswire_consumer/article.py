@@ -80,7 +80,10 @@ class Article(BaseModel):
     id: str = Field(description="stable id of the story: hash of its normalised canonical URL")
     url: HttpUrlStr = Field(description="URL fetched, after redirects")
     canonical_url: HttpUrlStr = Field(description="normalised canonical URL")
-    feed: FeedRef | None = Field(default=None, description="the feed that announced it")
+    feed: FeedRef | None = Field(
+        default=None,
+        description="the feed or sitemap that announced it; null for a submitted URL",
+    )
     site: SiteRef
     title: str
     authors: list[str] = Field(default_factory=list)
