@@ -204,8 +204,8 @@ class Poller:
 
     async def _parse(self, state: FeedState, page: FetchedPage, now: float) -> ParsedFeed:
         """The document as entries: a sitemap (by its content) or a feed."""
-        if document_kind(page.content) == "sitemap":
-            state.kind = "sitemap"
+        state.kind = "sitemap" if document_kind(page.content) == "sitemap" else "feed"
+        if state.kind == "sitemap":
             return await read_sitemap(
                 page,
                 source_url=state.url,
