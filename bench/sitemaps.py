@@ -118,7 +118,20 @@ def child(case: str, port: int, redis_url: str, repeat: int) -> None:
     print(json.dumps(result))
 
 
-def run(*, repeat: int, children: int, per_child: int, news: int) -> str:
+def measure(case: str, port: int, redis_url: str, repeat: int, *, fresh: bool) -> dict[str, float]:
+    """One case, in a fresh process (``fresh``) or, for a smoke run, in this one."""
+    if not fresh:
+        url = f"http://127.0.0.1:{port}/{case}.xml"
+        return asyncio.run(poll_case(url, redis_url, repeat))
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.sitemaps", "--child", case, "--port", str(port),
+         "--redis", redis_url, "--repeat", str(repeat)],
+        cwd=REPO, check=True, capture_output=True, text=True,
+    ).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def run(*, repeat: int, children: int, per_child: int, news: int, fresh: bool = True) -> str:
     root = Path(tempfile.mkdtemp(prefix="nw-bench-sitemaps-"))
     write_files(root, children=children, per_child=per_child, news=news)
     port = free_port()
@@ -127,12 +140,7 @@ def run(*, repeat: int, children: int, per_child: int, news: int) -> str:
     try:
         with redis_server() as redis_srv:
             for case in CASES:
-                out = subprocess.run(
-                    [sys.executable, "-m", "bench.sitemaps", "--child", case, "--port",
-                     str(port), "--redis", redis_srv.url, "--repeat", str(repeat)],
-                    cwd=REPO, check=True, capture_output=True, text=True,
-                ).stdout
-                got = json.loads(out.strip().splitlines()[-1])
+                got = measure(case, port, redis_srv.url, repeat, fresh=fresh)
                 rows.append([case, got["tasks"], got["cpu"] * 1000, got["rss_mib"]])
     finally:
         server.terminate()
@@ -153,7 +161,9 @@ def run(*, repeat: int, children: int, per_child: int, news: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--smoke", action="store_true", help="small sitemaps, one poll")
+    parser.add_argument(
+        "--smoke", action="store_true", help="small sitemaps, one poll, all in this process"
+    )
     parser.add_argument("--child", choices=CASES)
     parser.add_argument("--port", type=int)
     parser.add_argument("--redis")
@@ -162,7 +172,7 @@ def main() -> None:
         child(args.child, args.port, args.redis, args.repeat)
         return
     if args.smoke:
-        print(run(repeat=1, children=5, per_child=100, news=50), flush=True)
+        print(run(repeat=1, children=5, per_child=100, news=50, fresh=False), flush=True)
     else:
         print(run(repeat=args.repeat, children=50, per_child=1000, news=1000), flush=True)
 

@@ -18,6 +18,7 @@ import argparse
 import json
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import redis
@@ -101,9 +102,14 @@ def one_run(push: bool, *, items: int, gap: float, interval: float) -> list[floa
     return latencies
 
 
-def run(*, items: int, gap: float, interval: float) -> str:
-    pushed = one_run(True, items=items, gap=gap, interval=interval)
-    polled = one_run(False, items=items, gap=gap, interval=interval)
+def run(*, items: int, gap: float, interval: float, together: bool = False) -> str:
+    """The push run, then the polling run (``together``: at once, for a smoke run)."""
+    with ThreadPoolExecutor(2 if together else 1) as pool:
+        runs = [
+            pool.submit(one_run, push, items=items, gap=gap, interval=interval)
+            for push in (True, False)
+        ]
+        pushed, polled = (future.result() for future in runs)
     rows: list[list[object]] = [
         [name, len(v), percentile(v, 50), percentile(v, 95), max(v) if v else 0.0]
         for name, v in (("WebSub push", pushed), (f"polling only, every {interval:g} s", polled))
@@ -123,11 +129,16 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--gap", type=float, default=2.0)
     parser.add_argument("--interval", type=float, default=10.0, help="poll interval, polling only")
-    parser.add_argument("--smoke", action="store_true", help="3 items, polling every 2 s")
+    parser.add_argument(
+        "--smoke", action="store_true", help="2 items, polling every 1 s, both runs at once"
+    )
     args = parser.parse_args()
     if args.smoke:
-        args.items, args.gap, args.interval = 3, 0.5, 2.0
-    print(run(items=args.items, gap=args.gap, interval=args.interval), flush=True)
+        args.items, args.gap, args.interval = 2, 0.3, 1.0
+    print(
+        run(items=args.items, gap=args.gap, interval=args.interval, together=args.smoke),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
