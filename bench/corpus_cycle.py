@@ -55,10 +55,10 @@ def serve_corpus(origin: Origin, corpus: Path) -> list[str]:
 async def one_cycle(poller: Poller, registry: Registry, count: int) -> float:
     started = time.perf_counter()
     while True:
-        poller.tick()
+        await poller.tick()
         await asyncio.sleep(0.01)
         done = sum(1 for s in registry.states() if s.last_poll_at)
-        if done >= count and not poller._inflight:
+        if done >= count and not poller._polls:
             return time.perf_counter() - started
 
 

@@ -3,8 +3,10 @@
 Keys (``<p>`` is the key prefix):
 - ``<p>:feeds``            HASH feed id -> URL (the registry)
 - ``<p>:feed:<id>``        HASH state of one feed (see :class:`FeedState`)
-- ``<p>:schedule``         ZSET feed id -> unix time it is due; a claimed feed's score is
-                           pushed to the end of its lease, so no other poller takes it
+- ``<p>:schedule``         ZSET feed id -> unix time (Redis' clock) it is due; a claimed
+                           feed's score is pushed to the end of its lease, so no other
+                           poller takes it; that score is the lease
+- ``<p>:leases``           HASH feed id -> the poller holding its lease (while one does)
 - ``<p>:seen:<id>``        ZSET entry id -> first seen (bounded to ``seen_per_feed``)
 - ``<p>:seenfp:<id>``      HASH entry id -> fingerprint of what the feed said (edits)
 """
@@ -23,21 +25,79 @@ from service.models import FeedEntry
 from service.settings import Settings
 from service.urls import normalize_url
 
-# Claim up to ARGV[3] due feeds: their score becomes the lease end (ARGV[2]).
-_CLAIM = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
-return due
+# Every time in the schedule is Redis' clock (TIME), never a poller's: pollers on machines
+# whose clocks disagree still agree on when a feed is due and when a lease ends. Lease ends
+# are written and returned as exact millisecond strings, so a lease is its score.
+_NOW = """
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# Reschedule a feed only if our lease still holds (nobody re-claimed it after expiry) and
-# the feed is still registered.
-_FINISH = """
+# Due feeds (score <= now), oldest first, up to ARGV[1], each with its URL ('' if removed).
+_DUE = (
+    _NOW
+    + """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms / 1000, 'LIMIT', 0, ARGV[1])
+if #ids == 0 then return {} end
+local urls = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {}
+for i, id in ipairs(ids) do
+  out[#out + 1] = id
+  out[#out + 1] = urls[i] or ''
+end
+return out
+"""
+)
+
+# Claim those of ARGV[3..] still due: their score becomes the lease end (now + ARGV[1] ms),
+# their owner ARGV[2]. Returns {now, lease end, claimed ids...}.
+_CLAIM = (
+    _NOW
+    + """
+local lease = string.format('%.3f', (now_ms + tonumber(ARGV[1])) / 1000)
+local out = {string.format('%.3f', now_ms / 1000), lease}
+for i = 3, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) <= now_ms / 1000 then
+    redis.call('ZADD', KEYS[1], 'XX', lease, ARGV[i])
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[2])
+    out[#out + 1] = ARGV[i]
+  end
+end
+return out
+"""
+)
+
+# Extend the lease ARGV[2] of feed ARGV[1] by ARGV[3] ms if it still holds (nobody claimed
+# the feed after it ended); returns the new lease end, or false.
+_RENEW = (
+    _NOW
+    + """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) ~= tonumber(ARGV[2]) then return false end
+local lease = string.format('%.3f', (now_ms + tonumber(ARGV[3])) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', lease, ARGV[1])
+return lease
+"""
+)
+
+# Finish a poll if its lease ARGV[2] still holds and the feed is still registered: save the
+# state (ARGV[4..], field/value pairs, next_poll_at set here) and make the feed due in
+# ARGV[3] seconds. Returns 1, or 0 when the lease was lost (nothing written).
+_FINISH = (
+    _NOW
+    + """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+local due = string.format('%.3f', now_ms / 1000 + tonumber(ARGV[3]))
+redis.call('ZADD', KEYS[1], 'XX', due, ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[3], 'next_poll_at', due, unpack(fields))
 return 1
 """
+)
 
 # Record entries as seen; trim the seen-set to ARGV[2] newest, forgetting fingerprints too.
 _MARK_SEEN = """
@@ -107,7 +167,9 @@ class Registry:
         self.client = client
         self.prefix = settings.key_prefix
         self.settings = settings
+        self._due = client.register_script(_DUE)
         self._claim = client.register_script(_CLAIM)
+        self._renew = client.register_script(_RENEW)
         self._finish = client.register_script(_FINISH)
         self._mark_seen = client.register_script(_MARK_SEEN)
 
@@ -119,6 +181,10 @@ class Registry:
     @property
     def schedule_key(self) -> str:
         return f"{self.prefix}:schedule"
+
+    @property
+    def leases_key(self) -> str:
+        return f"{self.prefix}:leases"
 
     def state_key(self, fid: str) -> str:
         return f"{self.prefix}:feed:{fid}"
@@ -148,6 +214,7 @@ class Registry:
         pipe = self.client.pipeline()
         pipe.hdel(self.feeds_key, fid)
         pipe.zrem(self.schedule_key, fid)
+        pipe.hdel(self.leases_key, fid)
         pipe.delete(self.state_key(fid), f"{self.prefix}:seen:{fid}", f"{self.prefix}:seenfp:{fid}")
         return bool(pipe.execute()[0])
 
@@ -172,15 +239,51 @@ class Registry:
         return int(self.client.hlen(self.feeds_key))
 
     # -- schedule -------------------------------------------------------------------
-    def claim_due(self, *, now: float, limit: int) -> tuple[list[str], float]:
-        """Atomically take up to ``limit`` due feeds; returns their ids and the lease end."""
-        lease_until = round(now + self.settings.poll_lease, 3)
-        ids = self._claim(keys=[self.schedule_key], args=[now, lease_until, limit])
-        return [_str(i) for i in ids], lease_until
+    def due(self, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` due feeds, the longest due first, as (id, URL; "" if removed)."""
+        flat = [_str(v) for v in self._due(keys=[self.schedule_key, self.feeds_key], args=[limit])]
+        return list(zip(flat[::2], flat[1::2], strict=True))
 
-    def reschedule(self, fid: str, *, lease_until: float, due_at: float) -> bool:
-        """Set the next due time if our claim still holds; False if it was lost."""
-        return bool(self._finish(keys=[self.schedule_key], args=[fid, lease_until, due_at]))
+    def claim(self, ids: Sequence[str], *, owner: str) -> tuple[list[str], str]:
+        """Atomically lease those of ``ids`` that are still due to ``owner``; returns the
+        ids claimed and the lease (its end on Redis' clock, an exact string)."""
+        if not ids:
+            return [], ""
+        lease_ms = round(self.settings.poll_lease * 1000)
+        reply = self._claim(keys=[self.schedule_key, self.leases_key], args=[lease_ms, owner, *ids])
+        return [_str(i) for i in reply[2:]], _str(reply[1])
+
+    def claim_due(self, limit: int, *, owner: str) -> tuple[list[str], str]:
+        """Claim up to ``limit`` due feeds, whatever their host (tools and benches)."""
+        return self.claim([fid for fid, _url in self.due(limit)], owner=owner)
+
+    def renew(self, fid: str, lease: str) -> str | None:
+        """A fresh lease for a feed whose ``lease`` still holds; None when it was lost."""
+        lease_ms = round(self.settings.poll_lease * 1000)
+        reply = self._renew(keys=[self.schedule_key], args=[fid, lease, lease_ms])
+        return _str(reply) if reply else None
+
+    def finish(self, state: FeedState, lease: str, *, due_in: float) -> bool:
+        """Save ``state`` and make the feed due in ``due_in`` seconds, if ``lease`` still
+        holds; False (and nothing saved) when another poller took the feed over."""
+        fields = [str(v) for kv in state.to_hash().items() if kv[0] != "next_poll_at" for v in kv]
+        return bool(
+            self._finish(
+                keys=[self.schedule_key, self.leases_key, self.state_key(state.id)],
+                args=[state.id, lease, due_in, *fields],
+            )
+        )
+
+    def forget(self, fid: str) -> None:
+        """Drop a removed feed's schedule entry and lease."""
+        pipe = self.client.pipeline()
+        pipe.zrem(self.schedule_key, fid)
+        pipe.hdel(self.leases_key, fid)
+        pipe.execute()
+
+    def leases(self) -> dict[str, str]:
+        """Feed id -> the poller holding its lease, for leases not yet finished."""
+        return _decode(self.client.hgetall(self.leases_key))
 
     def next_due(self) -> float | None:
         first = self.client.zrange(self.schedule_key, 0, 0, withscores=True)

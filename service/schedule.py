@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,3 +60,26 @@ def error_backoff(
     if retry_after:
         delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay
+
+
+def choose_claims(
+    due: Sequence[tuple[str, str]],
+    *,
+    room: int,
+    polling: Collection[str],
+    host_load: Mapping[str, int],
+    per_host: int,
+) -> list[tuple[str, str]]:
+    """Which of the ``due`` (feed id, host) pairs to claim, oldest first: at most ``room``,
+    none this poller is polling already, and no host above ``per_host`` polls at once
+    (counting ``host_load``, the polls under way per host, and the ones chosen here)."""
+    load = dict(host_load)
+    chosen: list[tuple[str, str]] = []
+    for fid, host in due:
+        if len(chosen) >= room:
+            break
+        if fid in polling or load.get(host, 0) >= per_host:
+            continue
+        load[host] = load.get(host, 0) + 1
+        chosen.append((fid, host))
+    return chosen

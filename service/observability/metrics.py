@@ -11,7 +11,7 @@ Names (prometheus_client adds ``_total`` to counters); the gauges read from Redi
 time are in :mod:`service.observability.redis_state`:
 
 - ``newswire_polls_total{outcome}``: fetched, not_modified, unchanged, error, removed,
-  interrupted
+  interrupted, lease_lost
 - ``newswire_feed_entries_discovered_total``: entries read in fetched feed documents
 - ``newswire_feed_entries_enqueued_total{kind}``: article tasks sent (new, changed)
 - ``newswire_fetch_duration_seconds{kind,result}``: kind feed or page; result ok,

@@ -30,15 +30,55 @@ def test_adding_twice_is_harmless(redis_client: redis.Redis, settings: Settings)
     assert (state.title, state.added_at) == ("News", 1000.0)
 
 
+def redis_now(client: redis.Redis) -> float:
+    seconds, micros = client.time()
+    return float(seconds) + micros / 1e6
+
+
+def expire_lease(registry: Registry, fid: str) -> None:
+    """Let the lease of ``fid`` end now, as if ``poll_lease`` had passed on Redis' clock."""
+    registry.client.zadd(registry.schedule_key, {fid: redis_now(registry.client) - 1})
+
+
 def test_new_feed_is_due_at_once_and_claimed_once(
     redis_client: redis.Redis, settings: Settings
 ) -> None:
     registry = Registry(redis_client, settings)
     registry.add(URL, None, now=1000.0)
-    ids, lease = registry.claim_due(now=1000.0, limit=10)
+    ids, _lease = registry.claim_due(10, owner="a")
     assert ids == [feed_id(URL)]
-    assert registry.claim_due(now=1001.0, limit=10)[0] == []  # leased
-    assert registry.claim_due(now=lease + 1, limit=10)[0] == ids  # lease over: reclaimed
+    assert registry.leases() == {feed_id(URL): "a"}
+    assert registry.claim_due(10, owner="b")[0] == []  # leased
+    expire_lease(registry, feed_id(URL))
+    assert registry.claim_due(10, owner="b")[0] == ids  # lease over: reclaimed
+    assert registry.leases() == {feed_id(URL): "b"}
+
+
+def test_lease_ends_on_redis_clock(redis_client: redis.Redis, settings: Settings) -> None:
+    """The lease end is Redis' TIME plus poll_lease, whatever the caller's clock says."""
+    registry = Registry(redis_client, settings)
+    registry.add(URL, None, now=0.0)
+    before = redis_now(redis_client)
+    (fid,), lease = registry.claim_due(1, owner="a")
+    after = redis_now(redis_client)
+    assert before + settings.poll_lease - 0.001 <= float(lease) <= after + settings.poll_lease
+    assert redis_client.zscore(registry.schedule_key, fid) == float(lease)
+
+
+def test_due_lists_urls_and_claim_takes_only_what_is_still_due(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    registry = Registry(redis_client, settings)
+    urls = [f"https://h{i}.example.com/rss" for i in range(3)]
+    for url in urls:
+        registry.add(url, None, now=0.0)
+    due = registry.due(10)
+    assert sorted(url for _fid, url in due) == urls
+    first = due[0][0]
+    assert registry.claim([first], owner="a")[0] == [first]
+    rest = [fid for fid, _ in due]
+    assert sorted(registry.claim(rest, owner="b")[0]) == sorted(rest[1:])  # first is leased
+    assert registry.due(10) == []
 
 
 def test_concurrent_claims_never_share_a_feed(
@@ -52,7 +92,7 @@ def test_concurrent_claims_never_share_a_feed(
     def claimer(slot: int) -> None:
         own = Registry(redis.Redis.from_url(settings.effective_redis_url), settings)
         while True:
-            ids, _ = own.claim_due(now=10.0, limit=7)
+            ids, _ = own.claim_due(7, owner=str(slot))
             if not ids:
                 return
             claimed[slot] += ids
@@ -67,16 +107,50 @@ def test_concurrent_claims_never_share_a_feed(
     assert len(set(everything)) == 500
 
 
-def test_reschedule_only_with_a_valid_lease(redis_client: redis.Redis, settings: Settings) -> None:
+def test_finish_only_with_a_valid_lease(redis_client: redis.Redis, settings: Settings) -> None:
     registry = Registry(redis_client, settings)
     registry.add(URL, None, now=0.0)
-    (fid,), lease = registry.claim_due(now=0.0, limit=1)
-    assert registry.reschedule(fid, lease_until=lease, due_at=500.0)
-    assert not registry.reschedule(fid, lease_until=lease, due_at=900.0)  # lease spent
-    assert registry.next_due() == 500.0
+    (fid,), lease = registry.claim_due(1, owner="a")
+    state = registry.state(fid)
+    assert state is not None
+    state.last_result = "fetched"
+    assert registry.finish(state, lease, due_in=500.0)
+    due = registry.next_due()
+    assert due is not None
+    assert abs(due - (redis_now(redis_client) + 500.0)) < 5
+    saved = registry.state(fid)
+    assert saved is not None
+    assert (saved.last_result, saved.next_poll_at) == ("fetched", due)
+    assert registry.leases() == {}
+    state.last_result = "error"
+    assert not registry.finish(state, lease, due_in=900.0)  # lease spent
+    assert registry.next_due() == due
+    assert registry.state(fid).last_result == "fetched"  # type: ignore[union-attr]
     registry.remove(URL)
-    assert not registry.reschedule(fid, lease_until=500.0, due_at=900.0)  # removed feed
+    assert not registry.finish(state, lease, due_in=900.0)  # removed feed
     assert registry.next_due() is None
+    assert registry.state(fid) is None
+
+
+def test_state_is_not_saved_once_another_poller_took_the_feed(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    """A poller whose lease ended and was re-claimed neither renews nor saves."""
+    registry = Registry(redis_client, settings)
+    registry.add(URL, None, now=0.0)
+    (fid,), old = registry.claim_due(1, owner="slow")
+    expire_lease(registry, fid)
+    (_,), new = registry.claim_due(1, owner="fast")
+    assert registry.renew(fid, old) is None
+    state = registry.state(fid)
+    assert state is not None
+    state.last_result = "error"
+    assert not registry.finish(state, old, due_in=1.0)
+    assert registry.state(fid).last_result == ""  # type: ignore[union-attr]
+    renewed = registry.renew(fid, new)
+    assert renewed is not None
+    assert float(renewed) >= float(new)
+    assert registry.finish(state, renewed, due_in=1.0)
 
 
 def test_seen_set_tells_new_from_changed_and_stays_bounded(
