@@ -1,19 +1,30 @@
-"""Pollers die mid-cycle and run side by side: no feed is skipped for longer than its
-interval plus the claim lease (one lease for each of its polls a kill cut short) plus two
-scheduling ticks, none is polled by two pollers at once, and every entry still becomes
-exactly one article."""
+"""Pollers die mid-cycle and run side by side: none is polled by two pollers at once, every
+feed a kill cut (its lease held by the dead poller) is taken over once the lease ends and
+polled again, and every entry still becomes exactly one article.
+
+Deterministic: each kill waits until the poller it kills holds a lease (read from Redis,
+``<prefix>:leases``), and every check is an event (a lease released, a feed polled again, an
+article on the stream), never a duration. The gaps between polls of each feed are recorded
+as figures, for docs/reliability.md: they depend on the machine's load, so they are not
+asserted. (A bound on them made the test fail at random: it counted one lease per request a
+kill cut, but a kill also cuts claims whose request has not reached the origin yet, and the
+last gap ran to after the worker's shutdown.)"""
 
 from __future__ import annotations
 
 import itertools
 import random
+import subprocess
 import time
+from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
 
 from service.embedded_redis import EmbeddedRedis
+from service.registry import Registry
 from service.settings import Settings
 from tests.reliability.harness import (
     FAULT_ENV,
@@ -30,13 +41,14 @@ from tests.support.processes import stop, wait_for
 INTERVAL = float(FAULT_ENV["poll_interval_max"])  # type: ignore[arg-type]
 LEASE = float(FAULT_ENV["poll_lease"])  # type: ignore[arg-type]
 FEED_DELAY = 0.3  # each feed answers this late, so a kill lands in the middle of polls
-TICK = float(Settings.model_fields["poll_tick"].default)  # the fault env keeps the default
-# A feed becomes due, waits for the next tick to be claimed, is answered FEED_DELAY later;
-# a claim a kill cut short waits for its lease, then for a tick again. 1 s for a busy CPU.
-SLACK = 2 * TICK + FEED_DELAY + 1.0
 # Each poller alone must be able to carry every feed (20 feeds x 0.3 s / 2 s interval = 3
 # polls in flight), or the gaps after a kill measure the survivor's capacity, not recovery.
 CONCURRENCY = 5
+
+
+def held_by(registry: Registry, proc: subprocess.Popen[bytes]) -> set[str]:
+    """The feeds whose lease ``proc`` holds (owner ``host:pid:nonce``)."""
+    return {fid for fid, owner in registry.leases().items() if owner.split(":")[1] == str(proc.pid)}
 
 
 def run_pollers_with_kills(
@@ -51,10 +63,14 @@ def run_pollers_with_kills(
     seed: int,
 ) -> None:
     rng = random.Random(seed)
+    registry = Registry(client, settings)
     site = publish_site(origin, client, settings, feeds * 3, per_feed=3, feed_delay=FEED_DELAY)
     paths = list(site.feeds)
-    # Each poller takes at most CONCURRENCY feeds at a time: a cycle is shared by both, and
-    # more than CONCURRENCY polls in flight means both pollers hold claimed feeds.
+    path_of = {fid: urlsplit(url).path for fid, url in registry.urls().items()}
+
+    def polled_again(before: dict[str, int]) -> bool:
+        return all(origin.count(path_of[fid]) > n for fid, n in before.items())
+
     env = fault_env(redis_url, poll_per_host=50, poll_concurrency=CONCURRENCY)
     worker = start_worker(env, tmp_path / "worker.log")
     pollers = [
@@ -63,53 +79,55 @@ def run_pollers_with_kills(
     ]
     started = time.monotonic()
     kills_at: list[float] = []
+    cut_claims: list[str] = []  # feed ids whose lease a kill left behind, once per kill
+    dead: list[subprocess.Popen[bytes]] = []
     try:
         wait_for(
-            lambda: all(origin.count(p) for p in paths),
-            timeout=30,
-            message="every feed polled once",
+            lambda: all(origin.count(p) for p in paths), timeout=30, message="every feed polled"
         )
         for k in range(kills):
-            # Kill one of the two pollers while both have polls in flight, restart it.
-            time.sleep(rng.uniform(0, INTERVAL))
+            which = rng.randrange(2)
+            victim = pollers[which]
             wait_for(
-                lambda: origin.inflight_now(paths) > CONCURRENCY,
+                partial(held_by, registry, victim),
                 timeout=30,
                 interval=0.01,
-                message="both pollers polling",
+                message="the poller to kill holding a lease",
             )
-            which = rng.randrange(2)
-            kill_group(pollers[which])
+            time.sleep(rng.uniform(0, FEED_DELAY))  # anywhere in the middle of its polls
+            kill_group(victim)
             kills_at.append(time.monotonic())
+            dead.append(victim)
+            cut = held_by(registry, victim)
+            cut_claims += cut
+            polls_at_kill = {fid: origin.count(path_of[fid]) for fid in cut}
             pollers[which] = start_poller(env, tmp_path / f"poller-{'ab'[which]}{k + 1}.log")
-        time.sleep(LEASE + 2 * INTERVAL)  # every feed past one full lease after the last kill
+            # Every feed the kill cut is polled again by a live poller once its lease ends.
+            wait_for(
+                partial(polled_again, polls_at_kill),
+                timeout=LEASE + 30,
+                message="the feeds the kill cut polled again",
+            )
+        # No lease of a dead poller is left: each was taken over and finished by another.
+        wait_for(
+            lambda: not any(held_by(registry, p) for p in dead),
+            timeout=LEASE + 30,
+            message="the dead pollers' leases taken over",
+        )
+        counts = {fid: origin.count(path) for fid, path in path_of.items()}
+        wait_for(
+            partial(polled_again, counts),
+            timeout=30,
+            message="every feed polled after the last kill",
+        )
         done = wait_settled(client, settings.articles_stream, len(site.urls), timeout=60)
-        time.sleep(1.0)
+        ended = time.monotonic()
     finally:
         for proc in pollers:
             stop(proc)
         stop(worker)
-    ended = time.monotonic()
 
-    # Gaps between completed polls of each feed. A request in flight at a kill may have
-    # been the killed poller's, which never finished it: it does not count as a poll, and
-    # the feed waits for that claim's lease to end. A feed can be cut by two kills in a row
-    # (the poller that took it over is killed in turn), so each gap may hold one lease per
-    # poll of it that a kill cut, and the interval plus slack besides.
-    def cut(t: float) -> bool:
-        return any(t <= k < t + FEED_DELAY + 0.1 for k in kills_at)
-
-    def gaps_of(path: str) -> list[tuple[float, int]]:
-        times = origin.times(path)
-        done = [t for t in times if not cut(t)]
-        return [
-            (b - a, sum(1 for t in times if a < t < b and cut(t)))
-            for a, b in itertools.pairwise([*done, ended])
-        ]
-
-    gaps = [gap for p in paths for gap in gaps_of(p)]
-    over = [(round(g, 1), cuts) for g, cuts in gaps if g > INTERVAL + SLACK + LEASE * max(1, cuts)]
-    first_poll = max(origin.times(p)[0] for p in paths) - started
+    gaps = [b - a for p in paths for a, b in itertools.pairwise(origin.times(p))]
     peak = max(origin.peak_inflight(p) for p in paths)
     result = tally(client, settings.articles_stream, site.urls)
     record_figures(
@@ -120,11 +138,9 @@ def run_pollers_with_kills(
         pollers=2,
         interval_s=INTERVAL,
         lease_s=LEASE,
-        max_gap_s=round(max(g for g, _ in gaps), 1),
-        max_gap_one_cut_s=round(max(g for g, c in gaps if c <= 1), 1),
-        bound_s=INTERVAL + LEASE + SLACK,
-        gaps_cut_twice=sum(1 for _, c in gaps if c > 1),
-        gaps_over_bound=len(over),
+        claims_cut=len(cut_claims),
+        max_gap_s=round(max(gaps), 1),
+        median_gap_s=round(sorted(gaps)[len(gaps) // 2], 1),
         peak_concurrent_polls_per_feed=peak,
         polls=sum(origin.count(p) for p in paths),
         articles_expected=result.expected,
@@ -132,10 +148,11 @@ def run_pollers_with_kills(
         duplicates=result.duplicates,
         lost=len(result.missing),
         settle_s=round(done - started, 1),
-        first_cycle_s=round(first_poll, 1),
+        run_s=round(ended - started, 1),
+        first_cycle_s=round(max(origin.times(p)[0] for p in paths) - started, 1),
     )
+    assert cut_claims, "no kill landed while the killed poller held a claim"
     assert peak == 1, "a feed was polled by two pollers at once"
-    assert over == [], "feeds left unpolled longer than interval + lease per cut poll"
     assert result.exact
 
 
