@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(
         default=20.0,
         gt=0,
-        description="Total deadline in seconds for one HTTP request, redirects and body included.",
+        description="Total deadline in seconds for one HTTP request, redirects and body "
+        "included. Must be below task_soft_time_limit and poll_lease.",
     )
     connect_timeout: float = Field(
         default=5.0, gt=0, description="Deadline in seconds for one TCP/TLS connect."
@@ -126,7 +127,10 @@ class Settings(BaseSettings):
         default=3600.0, gt=0, description="Longest interval between two polls of one feed (s)."
     )
     poll_interval_default: float = Field(
-        default=300.0, gt=0, description="Interval of a feed with no history yet (s)."
+        default=300.0,
+        gt=0,
+        description="Interval of a feed with no history yet (s); between poll_interval_min "
+        "and poll_interval_max.",
     )
     poll_concurrency: int = Field(
         default=100, ge=1, description="Feeds fetched at once by one poller process."
@@ -137,8 +141,9 @@ class Settings(BaseSettings):
     poll_lease: float = Field(
         default=120.0,
         gt=0,
-        description="Seconds a claimed feed stays reserved for the poller that claimed it; "
-        "a poller that dies releases its feeds after this long.",
+        description="Seconds a claimed feed stays reserved for the poller that claimed it "
+        "(on Redis' clock; renewed before its entries are enqueued); a poller that dies "
+        "releases its feeds after this long. Must exceed fetch_timeout.",
     )
     poll_tick: float = Field(
         default=1.0, gt=0, description="Seconds between two scheduling ticks of the poller."
@@ -149,7 +154,7 @@ class Settings(BaseSettings):
     seen_per_feed: int = Field(
         default=2000,
         ge=10,
-        description="Entry ids remembered per feed (bounded); must exceed the feed size.",
+        description="Entry ids remembered per feed (bounded); must exceed max_items_per_poll.",
     )
     feed_failure_threshold: int = Field(
         default=5,
@@ -222,7 +227,8 @@ class Settings(BaseSettings):
     visibility_timeout: float | None = Field(
         default=None,
         description="Seconds after which a task taken by a worker that died is redelivered. "
-        "Unset: task_time_limit + 30 (see docs/operations.md for the trade-off).",
+        "Unset: task_time_limit + 30 (see docs/operations.md for the trade-off). Must "
+        "exceed task_time_limit.",
     )
     task_max_retries: int = Field(
         default=4, ge=0, description="Retries of a transiently failing article task."
@@ -274,16 +280,10 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _soft_limit_below_hard_limit(self) -> Settings:
-        # Above the hard limit, Celery refuses to send the retry of a task (Task.retry then
-        # rejects the message without requeue: it is lost, not dead-lettered) and the prefork
-        # pool enforces the hard limit only once the soft one has passed. Equal, a task may
-        # be retried and requeued by the hard limit at once.
-        if self.task_soft_time_limit >= self.task_time_limit:
-            raise ValueError(
-                f"task_soft_time_limit ({self.task_soft_time_limit:g} s) must be below "
-                f"task_time_limit ({self.task_time_limit:g} s)"
-            )
+    def _settings_work_together(self) -> Settings:
+        problems = conflicts(self)
+        if problems:
+            raise ValueError("settings that cannot work together: " + "; ".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -328,3 +328,51 @@ class Settings(BaseSettings):
     @cached_property
     def dead_stream(self) -> str:
         return f"{self.key_prefix}:dead"
+
+
+def _env(name: str) -> str:
+    return f"NEWSWIRE_{name.upper()}"
+
+
+def conflicts(s: Settings) -> list[str]:
+    """Combinations of settings that break the service, each naming its settings."""
+    out = []
+    if not s.poll_interval_min <= s.poll_interval_default <= s.poll_interval_max:
+        out.append(
+            f"{_env('poll_interval_min')} ({s.poll_interval_min:g} s) <= "
+            f"{_env('poll_interval_default')} ({s.poll_interval_default:g} s) <= "
+            f"{_env('poll_interval_max')} ({s.poll_interval_max:g} s) must hold"
+        )
+    if s.seen_per_feed <= s.max_items_per_poll:
+        out.append(
+            f"{_env('seen_per_feed')} ({s.seen_per_feed}) must exceed "
+            f"{_env('max_items_per_poll')} ({s.max_items_per_poll}): entries of one poll "
+            "would be forgotten and enqueued again at every poll"
+        )
+    # Above the hard limit, Celery refuses to send the retry of a task (Task.retry then
+    # rejects the message without requeue: it is lost, not dead-lettered) and the prefork
+    # pool enforces the hard limit only once the soft one has passed. Equal, a task may be
+    # retried and requeued by the hard limit at once.
+    if s.task_soft_time_limit >= s.task_time_limit:
+        out.append(
+            f"{_env('task_soft_time_limit')} ({s.task_soft_time_limit:g} s) must be below "
+            f"{_env('task_time_limit')} ({s.task_time_limit:g} s)"
+        )
+    if s.effective_visibility_timeout <= s.task_time_limit:
+        out.append(
+            f"{_env('visibility_timeout')} ({s.effective_visibility_timeout:g} s) must exceed "
+            f"{_env('task_time_limit')} ({s.task_time_limit:g} s): a task still running would "
+            "be delivered to a second worker"
+        )
+    if s.fetch_timeout >= s.task_soft_time_limit:
+        out.append(
+            f"{_env('fetch_timeout')} ({s.fetch_timeout:g} s) must be below "
+            f"{_env('task_soft_time_limit')} ({s.task_soft_time_limit:g} s): a slow page "
+            "would end as a killed task instead of a timeout"
+        )
+    if s.poll_lease <= s.fetch_timeout:
+        out.append(
+            f"{_env('poll_lease')} ({s.poll_lease:g} s) must exceed {_env('fetch_timeout')} "
+            f"({s.fetch_timeout:g} s): a claim would end while its feed is still being fetched"
+        )
+    return out
