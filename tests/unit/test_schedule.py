@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.schedule import Bounds, error_backoff, honour_hints, learned_interval
+from service.schedule import Bounds, choose_claims, error_backoff, honour_hints, learned_interval
 
 BOUNDS = Bounds(minimum=60, maximum=3600, default=300)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -50,3 +50,10 @@ def test_retry_after_is_honoured_when_longer() -> None:
     assert error_backoff(BOUNDS, 1, retry_after=7200) == 7200
     assert error_backoff(BOUNDS, 1, retry_after=10) < 400
     assert error_backoff(BOUNDS, 1, retry_after=10**9) == 86_400
+
+
+def test_claims_skip_busy_hosts_and_feeds_in_flight() -> None:
+    due = [("a1", "a"), ("a2", "a"), ("b1", "b"), ("c1", "c"), ("a3", "a"), ("d1", "d")]
+    chosen = choose_claims(due, room=3, polling={"c1"}, host_load={"a": 1}, per_host=2)
+    assert chosen == [("a1", "a"), ("b1", "b"), ("d1", "d")]
+    assert choose_claims(due, room=0, polling=set(), host_load={}, per_host=2) == []
