@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 
+from service.redaction import redact_event
 from service.settings import Settings
 
 get_logger = structlog.get_logger
@@ -36,6 +37,7 @@ def configure_logging(settings: Settings, *, process: str = "newswire") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_event,  # no password of a URL in any log line
         structlog.processors.dict_tracebacks
         if settings.log_format == "json"
         else structlog.processors.StackInfoRenderer(),

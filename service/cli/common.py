@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import click
 import redis
 
+from service.redaction import redact
 from service.settings import Settings
 
 
@@ -15,7 +16,7 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValueError as exc:
-        raise click.ClickException(f"invalid NEWSWIRE_* setting: {exc}") from exc
+        raise click.ClickException(redact(f"invalid NEWSWIRE_* setting: {exc}")) from exc
 
 
 def connect(settings: Settings) -> redis.Redis:
@@ -29,8 +30,10 @@ def connect(settings: Settings) -> redis.Redis:
         client.ping()
     except redis.RedisError as exc:
         raise click.ClickException(
-            f"cannot reach Redis at {settings.effective_redis_url}: {exc} "
-            "(set NEWSWIRE_REDIS_URL, or use `newswire run` for an embedded server)"
+            redact(
+                f"cannot reach Redis at {settings.effective_redis_url}: {exc} "
+                "(set NEWSWIRE_REDIS_URL, or use `newswire run` for an embedded server)"
+            )
         ) from exc
     return client
 

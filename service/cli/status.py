@@ -13,6 +13,7 @@ import redis
 from service.cli.common import connect, load_settings
 from service.console import FeedHealth, Snapshot
 from service.queue import ARTICLE_QUEUE
+from service.redaction import redact
 from service.registry import Registry
 from service.settings import Settings
 from service.sources import enqueued_by_kind
@@ -27,11 +28,11 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
     return {
         "feeds": [
             {
-                "url": s.url,
+                "url": redact(s.url),
                 "title": s.title,
                 "last_poll_at": s.last_poll_at or None,
                 "last_result": s.last_result,
-                "last_error": s.last_error,
+                "last_error": redact(s.last_error),
                 "next_poll_at": s.next_poll_at or None,
                 "entries_seen": s.entries_seen,
                 "consecutive_errors": s.consecutive_errors,
@@ -101,7 +102,7 @@ def collect_snapshot(client: redis.Redis, settings: Settings, *, now: float) -> 
             feeds_due=int(due),
             feeds_polled=sum(1 for s in states if s.last_poll_at),
             failing=tuple(
-                FeedHealth(s.url, s.consecutive_errors, s.last_error)
+                FeedHealth(redact(s.url), s.consecutive_errors, redact(s.last_error))
                 for s in states
                 if s.consecutive_errors
             ),
