@@ -269,7 +269,15 @@ class Settings(BaseSettings):
     )
     metrics_host: str = Field(
         default="0.0.0.0",  # noqa: S104 - containers must expose it
-        description="Address the metrics/health endpoint listens on.",
+        description="Address the metrics/health endpoint listens on (`127.0.0.1`: this "
+        "machine only).",
+    )
+    metrics_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long /metrics and /readyz reuse what they last read from Redis "
+        "(s); 0: read on every request. Any number of scrapes costs Redis one reading per "
+        "this many seconds.",
     )
 
     @field_validator("allowed_networks", mode="before")

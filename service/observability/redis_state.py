@@ -1,9 +1,10 @@
 """Gauges read from Redis when Prometheus scrapes: the state shared by every process.
 
-Exported by the poller (one query batch per scrape, whichever poller is scraped; several
-pollers report the same values, so aggregate them with ``max``):
+Exported by the poller (one query batch per ``metrics_cache_seconds`` however often it is
+scraped, whichever poller is scraped; several pollers report the same values, so aggregate
+them with ``max``):
 
-- ``newswire_redis_up``: 1 when Redis answered this scrape
+- ``newswire_redis_up``: 1 when Redis answered the last reading
 - ``newswire_stream_length{stream}``: entries in the article and dead-letter streams
 - ``newswire_consumer_group_lag{stream,group}``: entries not yet delivered to the group
 - ``newswire_consumer_group_pending{stream,group}``: delivered, not yet acknowledged
@@ -22,7 +23,6 @@ pollers report the same values, so aggregate them with ``max``):
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +31,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from service.logs import get_logger
+from service.observability.recent import Recent
 from service.queue import ARTICLE_QUEUE
 from service.settings import Settings
 from service.sources import KINDS, counts_key
@@ -40,7 +41,7 @@ log = get_logger("newswire.metrics")
 
 
 class RedisStateCollector(Collector):
-    """A custom collector: queries Redis on every ``collect()`` (i.e. every scrape)."""
+    """A custom collector: reads Redis at most once per ``metrics_cache_seconds``."""
 
     def __init__(self, settings: Settings, *, timeout: float = 2.0) -> None:
         self.settings = settings
@@ -50,11 +51,12 @@ class RedisStateCollector(Collector):
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
         )
+        self._recent = Recent(self._read, settings.metrics_cache_seconds)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        up = GaugeMetricFamily("newswire_redis_up", "1 when Redis answered this scrape.")
+        up = GaugeMetricFamily("newswire_redis_up", "1 when Redis answered the last reading.")
         try:
-            families = self._read()
+            families = self._recent()
         except redis.RedisError as exc:
             log.warning("metrics_redis_unavailable", error=str(exc))
             up.add_metric([], 0)
@@ -67,12 +69,13 @@ class RedisStateCollector(Collector):
     def _read(self) -> list[GaugeMetricFamily]:
         s = self.settings
         streams = [s.articles_stream, s.dead_stream]
+        seconds, micros = self.client.time()  # "overdue" on Redis' clock, as the schedule
         pipe = self.client.pipeline(transaction=False)
         for stream in streams:
             pipe.xlen(stream)
         pipe.llen(ARTICLE_QUEUE)
         pipe.hlen(f"{s.key_prefix}:feeds")
-        pipe.zcount(f"{s.key_prefix}:schedule", "-inf", time.time())
+        pipe.zcount(f"{s.key_prefix}:schedule", "-inf", seconds + micros / 1e6)
         pipe.info("memory")
         pipe.hgetall(counts_key(s.key_prefix))
         pipe.zcard(f"{s.key_prefix}:websub:due")

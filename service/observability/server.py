@@ -8,7 +8,8 @@
 
 The server runs in a daemon thread of the process that owns the role (the poller; the Celery
 parent process), on ``NEWSWIRE_METRICS_HOST:NEWSWIRE_METRICS_PORT``; it is off when the port
-is unset.
+is unset. What the endpoints read from Redis is reused for ``NEWSWIRE_METRICS_CACHE_SECONDS``
+(see ``recent``): any number of scrapes costs Redis one reading per that many seconds.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import redis
 
 from service.logs import get_logger
 from service.observability.metrics import multiprocess_dir
+from service.observability.recent import Recent
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,18 +37,19 @@ Check = Callable[[], bool]
 
 
 def redis_check(settings: Settings, *, timeout: float = 2.0) -> Check:
-    """A readiness check: Redis answers PING within ``timeout`` seconds."""
+    """A readiness check: Redis answers PING within ``timeout`` seconds (the answer is
+    reused for ``metrics_cache_seconds``, so probes cannot load Redis)."""
     client = redis.Redis.from_url(
         settings.effective_redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
     )
 
-    def check() -> bool:
+    def ping() -> bool:
         try:
             return bool(client.ping())
         except redis.RedisError:
             return False
 
-    return check
+    return Recent(ping, settings.metrics_cache_seconds)
 
 
 @dataclass

@@ -322,3 +322,24 @@ def test_logs_are_json_off_a_terminal_and_carry_task_context() -> None:
         assert line["feed"] == "https://news.example/rss"
         assert line["process"] == "worker"
         assert {"level", "timestamp", "logger"} <= set(line)
+
+
+def test_a_scrape_storm_costs_redis_one_reading(
+    metrics_settings: Settings, redis_client: redis.Redis
+) -> None:
+    """200 requests to /metrics and /readyz within one cache period: Redis is read once
+    (counted by Redis itself, INFO commandstats)."""
+    s = metrics_settings.model_copy(update={"metrics_cache_seconds": 3600.0})
+    running = serve_poller(s)
+    assert running is not None
+    redis_client.config_resetstat()
+    try:
+        for _ in range(100):
+            assert get(running.port, "/metrics")[0] == 200
+            assert get(running.port, "/readyz")[0] == 200
+    finally:
+        running.close()
+    stats = redis_client.info("commandstats")
+    assert stats["cmdstat_xlen"]["calls"] == 2  # the article and dead-letter streams, once
+    assert stats["cmdstat_llen"]["calls"] == 1
+    assert stats["cmdstat_ping"]["calls"] == 1
