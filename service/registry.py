@@ -33,38 +33,46 @@ local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# Due feeds (score <= now), oldest first, up to ARGV[1], each with its URL ('' if removed).
+# Due feeds (score <= now), oldest first, up to ARGV[1], as one string of "id url" lines
+# (url '' if removed): one reply string, not hundreds (the client's cost is per string).
 _DUE = (
     _NOW
     + """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms / 1000, 'LIMIT', 0, ARGV[1])
-if #ids == 0 then return {} end
+if #ids == 0 then return '' end
 local urls = redis.call('HMGET', KEYS[2], unpack(ids))
 local out = {}
-for i, id in ipairs(ids) do
-  out[#out + 1] = id
-  out[#out + 1] = urls[i] or ''
-end
-return out
+for i, id in ipairs(ids) do out[i] = id .. ' ' .. (urls[i] or '') end
+return table.concat(out, '\\n')
 """
 )
 
-# Claim those of ARGV[3..] still due: their score becomes the lease end (now + ARGV[1] ms),
-# their owner ARGV[2]. Returns {now, lease end, claimed ids...}.
+# Claim those of the ids in ARGV[3] (space-separated) still due: their score becomes the
+# lease end (now + ARGV[1] ms), their owner ARGV[2]. Returns {now, lease end, "ids..."}.
 _CLAIM = (
     _NOW
     + """
 local lease = string.format('%.3f', (now_ms + tonumber(ARGV[1])) / 1000)
-local out = {string.format('%.3f', now_ms / 1000), lease}
-for i = 3, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+local ids = {}
+for id in string.gmatch(ARGV[3], '%S+') do ids[#ids + 1] = id end
+if #ids == 0 then return {string.format('%.3f', now_ms / 1000), lease, ''} end
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids))
+local leased, owners, claimed = {}, {}, {}
+for i, id in ipairs(ids) do
+  local score = scores[i]
   if score and tonumber(score) <= now_ms / 1000 then
-    redis.call('ZADD', KEYS[1], 'XX', lease, ARGV[i])
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[2])
-    out[#out + 1] = ARGV[i]
+    leased[#leased + 1] = lease
+    leased[#leased + 1] = id
+    owners[#owners + 1] = id
+    owners[#owners + 1] = ARGV[2]
+    claimed[#claimed + 1] = id
   end
 end
-return out
+if #leased > 0 then
+  redis.call('ZADD', KEYS[1], 'XX', unpack(leased))
+  redis.call('HSET', KEYS[2], unpack(owners))
+end
+return {string.format('%.3f', now_ms / 1000), lease, table.concat(claimed, ' ')}
 """
 )
 
@@ -241,8 +249,8 @@ class Registry:
     # -- schedule -------------------------------------------------------------------
     def due(self, limit: int) -> list[tuple[str, str]]:
         """Up to ``limit`` due feeds, the longest due first, as (id, URL; "" if removed)."""
-        flat = [_str(v) for v in self._due(keys=[self.schedule_key, self.feeds_key], args=[limit])]
-        return list(zip(flat[::2], flat[1::2], strict=True))
+        lines = _str(self._due(keys=[self.schedule_key, self.feeds_key], args=[limit]))
+        return [(fid, url) for fid, _, url in (line.partition(" ") for line in lines.splitlines())]
 
     def claim(self, ids: Sequence[str], *, owner: str) -> tuple[list[str], str]:
         """Atomically lease those of ``ids`` that are still due to ``owner``; returns the
@@ -250,8 +258,9 @@ class Registry:
         if not ids:
             return [], ""
         lease_ms = round(self.settings.poll_lease * 1000)
-        reply = self._claim(keys=[self.schedule_key, self.leases_key], args=[lease_ms, owner, *ids])
-        return [_str(i) for i in reply[2:]], _str(reply[1])
+        args: list[str | int] = [lease_ms, owner, " ".join(ids)]
+        reply = self._claim(keys=[self.schedule_key, self.leases_key], args=args)
+        return _str(reply[2]).split(), _str(reply[1])
 
     def claim_due(self, limit: int, *, owner: str) -> tuple[list[str], str]:
         """Claim up to ``limit`` due feeds, whatever their host (tools and benches)."""
