@@ -85,7 +85,7 @@ async def poll_case(url: str, redis_url: str, repeat: int) -> dict[str, float]:
     import redis
 
     from service.fetching import AsyncFetcher
-    from service.poller import Poller
+    from service.poller import Claim, Poller
     from service.registry import Registry
     from service.settings import Settings
     from service.streams import Streams
@@ -103,9 +103,9 @@ async def poll_case(url: str, redis_url: str, repeat: int) -> dict[str, float]:
             registry.remove(url)
             registry.add(url, None, now=0)
             sent.clear()
-            ids, lease = registry.claim_due(now=time.time(), limit=1)
+            ids, lease = registry.claim_due(1, owner="bench")
             started = time.process_time()
-            outcome = await poller.poll(ids[0], lease)
+            outcome = await poller.poll(Claim(ids[0], "", lease))
             cpu.append(time.process_time() - started)
             assert outcome == "fetched", outcome
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

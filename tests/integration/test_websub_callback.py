@@ -14,7 +14,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from service.fetching import AsyncFetcher
-from service.poller import Poller
+from service.poller import Claim, Poller
 from service.registry import Registry, feed_id
 from service.settings import Settings
 from service.streams import Streams
@@ -136,9 +136,9 @@ def test_pushes_bounded_signed_and_one_task_per_item_with_polls(
                 statuses.append(response.status)
         async with session.post(f"{root.rstrip('/')}/websub/abcdef1234", data=body) as response:
             statuses.append(response.status)
-        ids, lease = poller.registry.claim_due(now=1e10, limit=1)
+        ids, lease = poller.registry.claim_due(1, owner="test")
         assert ids == [fid]
-        assert await poller.poll(fid, lease) == "fetched"  # the same items polled
+        assert await poller.poll(Claim(fid, "", lease)) == "fetched"  # the same items polled
 
     sent = run_scenario(small, redis_client, scenario)
     assert statuses == [413, 202, 202, 202, 410]
