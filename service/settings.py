@@ -295,17 +295,6 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _sitemap_entries_fit_seen_set(self) -> Settings:
-        # A seen-set smaller than one poll's entries forgets some at once: polled again, they
-        # would be enqueued again.
-        if self.sitemap_max_entries > self.seen_per_feed:
-            raise ValueError(
-                f"sitemap_max_entries ({self.sitemap_max_entries}) must not exceed "
-                f"seen_per_feed ({self.seen_per_feed})"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _public_url_is_http(self) -> Settings:
         if self.public_url is not None and not self.public_url.lower().startswith(
             ("http://", "https://")
@@ -356,6 +345,13 @@ def conflicts(s: Settings) -> list[str]:
             f"{_env('seen_per_feed')} ({s.seen_per_feed}) must exceed "
             f"{_env('max_items_per_poll')} ({s.max_items_per_poll}): entries of one poll "
             "would be forgotten and enqueued again at every poll"
+        )
+    # A seen-set smaller than one poll's entries forgets some at once: polled again, they
+    # would be enqueued again.
+    if s.sitemap_max_entries > s.seen_per_feed:
+        out.append(
+            f"{_env('sitemap_max_entries')} ({s.sitemap_max_entries}) must not exceed "
+            f"{_env('seen_per_feed')} ({s.seen_per_feed})"
         )
     # Above the hard limit, Celery refuses to send the retry of a task (Task.retry then
     # rejects the message without requeue: it is lost, not dead-lettered) and the prefork

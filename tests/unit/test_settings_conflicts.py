@@ -41,6 +41,10 @@ from tests.support.processes import newswire_env
             ["NEWSWIRE_FETCH_TIMEOUT", "NEWSWIRE_TASK_SOFT_TIME_LIMIT"],
         ),
         (
+            {"sitemap_max_entries": 3000, "seen_per_feed": 2000},
+            ["NEWSWIRE_SITEMAP_MAX_ENTRIES", "NEWSWIRE_SEEN_PER_FEED"],
+        ),
+        (
             {"task_soft_time_limit": 90, "task_time_limit": 90},
             ["NEWSWIRE_TASK_SOFT_TIME_LIMIT", "NEWSWIRE_TASK_TIME_LIMIT"],
         ),
