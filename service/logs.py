@@ -37,10 +37,12 @@ def configure_logging(settings: Settings, *, process: str = "newswire") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact_event,  # no password of a URL in any log line
-        structlog.processors.dict_tracebacks
-        if settings.log_format == "json"
-        else structlog.processors.StackInfoRenderer(),
+        *(
+            [structlog.processors.dict_tracebacks]
+            if settings.log_format == "json"
+            else [structlog.processors.StackInfoRenderer(), structlog.processors.format_exc_info]
+        ),
+        redact_event,  # last: no password of a URL in any log line, tracebacks included
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

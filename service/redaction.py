@@ -29,9 +29,20 @@ def redact(text: str) -> str:
     return _PASSWORD_PARAM.sub(rf"\g<key>{MASK}", _USERINFO.sub(_mask_userinfo, text))
 
 
+def redact_value(value: Any) -> Any:
+    """``redact`` every string in ``value``, through dicts, lists and tuples (tracebacks)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_value(v) for v in value)
+    return value
+
+
 def redact_event(_logger: object, _method: str, event: MutableMapping[str, Any]) -> Any:
-    """A structlog processor: ``redact`` every string value of a log event."""
+    """A structlog processor (the last before rendering): every string of a log event,
+    tracebacks included, through ``redact``."""
     for key, value in event.items():
-        if isinstance(value, str):
-            event[key] = redact(value)
+        event[key] = redact_value(value)
     return event
