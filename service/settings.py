@@ -8,8 +8,9 @@ regenerated from this model (``python -m service.settings_doc``).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -301,6 +302,13 @@ class Settings(BaseSettings):
         ):
             raise ValueError(f"public_url must be an http(s) URL, not {self.public_url!r}")
         return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with ``update`` applied, validated again (combinations included) and
+        without the values derived from this one (``effective_redis_url`` and the other
+        cached properties would otherwise be carried over stale)."""
+        del deep  # a validated copy shares nothing mutable
+        return type(self).model_validate({**self.model_dump(), **(update or {})})
 
     @cached_property
     def effective_redis_url(self) -> str:

@@ -79,3 +79,15 @@ def test_the_settings_the_tests_run_with_are_valid(monkeypatch: pytest.MonkeyPat
             if key.startswith("NEWSWIRE_"):
                 monkeypatch.setenv(key, value)
         assert Settings().redis_url
+
+
+def test_a_copy_derives_its_values_again_and_is_validated() -> None:
+    """``model_copy`` must not carry over values cached from the original (the embedded
+    Redis' URL swapped in by `newswire run` was once ignored that way)."""
+    original = Settings(redis_url=None)
+    assert original.effective_redis_url == "redis://127.0.0.1:6379/0"
+    copy = original.model_copy(update={"redis_url": "redis://127.0.0.1:7777/0", "key_prefix": "x"})
+    assert copy.effective_redis_url == "redis://127.0.0.1:7777/0"
+    assert copy.articles_stream == "x:articles"
+    with pytest.raises(ValueError, match="NEWSWIRE_POLL_INTERVAL_MIN"):
+        original.model_copy(update={"poll_interval_min": 10 * original.poll_interval_max})
