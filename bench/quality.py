@@ -1,6 +1,12 @@
 """Extraction quality and cost on the real-page corpus: newswire next to bare trafilatura.
 
     python -m bench.quality [--corpus tests/data/corpus/pages] [--limit N] [--repeat R] [--misses]
+    python -m bench.quality --benchmark DIR   # body F1 on the article-extraction-benchmark
+
+The corpus is split by publisher into a development half and a check half (``half_of``: a
+hash of the publisher's name, never chosen by hand); every figure is reported on both
+halves and on the whole. Rules are developed on the first half and kept only if they do
+not lose on the second.
 
 Metrics (each page counts once; a page whose extraction fails counts as a miss everywhere):
 - title: exact match after Unicode NFKC, case folding and whitespace collapsing;
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import re
 import statistics
@@ -63,6 +70,26 @@ class Case:
     @property
     def url(self) -> str:
         return str(self.expected["url"])
+
+    @property
+    def publisher(self) -> str:
+        """The publisher, from the file name ``<country>_<Publisher>_<yyyy>_<mm>_<dd>``."""
+        parts = self.name.split("_")
+        return parts[1] if len(parts) > 1 else self.name
+
+    @property
+    def half(self) -> str:
+        return half_of(self.publisher)
+
+
+HALVES = ("dev", "check")
+
+
+def half_of(publisher: str) -> str:
+    """``dev`` or ``check``: the parity of the first byte of the name's SHA-256, so every
+    page of a publisher falls in the same half and nobody picks the halves."""
+    digest = hashlib.sha256(publisher.casefold().encode()).digest()
+    return HALVES[digest[0] % 2]
 
 
 @dataclass
@@ -279,24 +306,39 @@ def scores(cases: list[Case], results: list[Result]) -> dict[str, float]:
     }
 
 
+_LABELS = {
+    "title": "title match",
+    "authors": "authors match (people)",
+    "authors_raw": "authors match (raw)",
+    "date": "date same day",
+    "body": "body ROUGE-L F1",
+}
+
+
 def report(
     cases: list[Case], results: dict[str, list[Result]], times: dict[str, list[float]]
 ) -> None:
-    table = {name: scores(cases, found) for name, found in results.items()}
-    print(f"{len(cases)} pages\n")
-    print(f"| metric | {' | '.join(EXTRACTORS)} |")
-    print(f"| --- | {' | '.join('---:' for _ in EXTRACTORS)} |")
-    labels = {
-        "title": "title match",
-        "authors": "authors match (people)",
-        "authors_raw": "authors match (raw)",
-        "date": "date same day",
-        "body": "body ROUGE-L F1",
-    }
-    for metric, label in labels.items():
+    """The figures on the whole corpus and on each half, then the cost."""
+    subsets = {"all": [True] * len(cases)}
+    subsets.update({half: [case.half == half for case in cases] for half in HALVES})
+    counts = ", ".join(f"{name} {sum(keep)}" for name, keep in subsets.items())
+    print(f"{len(cases)} pages ({counts})\n")
+    columns: list[tuple[str, dict[str, float]]] = []
+    for subset, keep in subsets.items():
+        chosen = [case for case, kept in zip(cases, keep, strict=True) if kept]
+        for name, found in results.items():
+            picked = [result for result, kept in zip(found, keep, strict=True) if kept]
+            if chosen:
+                columns.append((f"{name} {subset}", scores(chosen, picked)))
+    print(f"| metric | {' | '.join(label for label, _ in columns)} |")
+    print(f"| --- | {' | '.join('---:' for _ in columns)} |")
+    for metric, label in _LABELS.items():
         unit = "" if metric == "body" else "%"
-        cells = " | ".join(f"{table[name][metric]:.1f}{unit}" for name in EXTRACTORS)
+        cells = " | ".join(f"{table[metric]:.1f}{unit}" for _, table in columns)
         print(f"| {label} | {cells} |")
+    print(
+        f"\n| cost | {' | '.join(EXTRACTORS)} |\n| --- | {' | '.join('---:' for _ in EXTRACTORS)} |"
+    )
     for label, pick in (("median ms/page", 0.5), ("p95 ms/page", 0.95)):
         cells = " | ".join(f"{_quantile(times[name], pick):.1f}" for name in EXTRACTORS)
         print(f"| {label} | {cells} |")
@@ -312,18 +354,19 @@ def _quantile(values: list[float], q: float) -> float:
 def print_misses(cases: list[Case], results: list[Result]) -> None:
     """Every newswire miss, for reading failures (``--misses``)."""
     for case, result in zip(cases, results, strict=True):
+        name = f"[{case.half}] {case.name}"
         if result.error:
-            print(f"{case.name}: ERROR {result.error}")
+            print(f"{name}: ERROR {result.error}")
             continue
         if not title_ok(case, result):
-            print(f"{case.name}: title {result.title!r} != {case.expected['title']!r}")
+            print(f"{name}: title {result.title!r} != {case.expected['title']!r}")
         if not authors_ok(case, result):
-            print(f"{case.name}: authors {result.authors!r} != {case.expected['authors']!r}")
+            print(f"{name}: authors {result.authors!r} != {case.expected['authors']!r}")
         if not date_ok(case, result):
-            print(f"{case.name}: date {result.published} != {case.expected['published']}")
+            print(f"{name}: date {result.published} != {case.expected['published']}")
         f1 = body_f1(case, result)
         if f1 < 0.9:
-            print(f"{case.name}: body ROUGE-L {f1:.3f}")
+            print(f"{name}: body ROUGE-L {f1:.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,7 +375,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N pages (smoke run)")
     parser.add_argument("--repeat", type=int, default=3, help="timing runs per page")
     parser.add_argument("--misses", action="store_true", help="list newswire's misses")
+    parser.add_argument(
+        "--benchmark",
+        type=Path,
+        default=None,
+        help="instead: body F1 on a benchmark checkout (html/, ground-truth.json)",
+    )
     args = parser.parse_args(argv)
+    if args.benchmark is not None:
+        from bench.body_benchmark import run_benchmark  # it imports this module
+
+        return run_benchmark(args.benchmark, args.limit, EXTRACTORS)
     cases = load_cases(args.corpus, args.limit)
     results, times = measure(cases, max(1, args.repeat))
     if args.misses:
