@@ -23,6 +23,9 @@ from service.extraction.bylines import read_author_links, read_bold_byline
 from service.extraction.fusion import (
     choose_authors,
     choose_dates,
+    choose_free,
+    choose_image_notes,
+    choose_section,
     choose_summary,
     choose_tags,
     choose_title,
@@ -128,7 +131,7 @@ def extract_article(
     text = _compose_text(lines, standfirst)
     if len(text) < max(min_text_chars, 1):
         text = _feed_fallback(entry, text, min_text_chars=min_text_chars, max_depth=max_depth)
-    return _assemble(page, entry, info, site, fields, text, standfirst, links)
+    return _assemble(page, entry, info, site, fields, text, standfirst, links, tree)
 
 
 def _assemble(
@@ -140,6 +143,7 @@ def _assemble(
     text: str,
     standfirst: str | None,
     links: AddressGuard,
+    tree: HtmlElement | None,
 ) -> Article:
     title = fields.title or _title_from_text(text)
     declared_languages = [
@@ -148,6 +152,9 @@ def _assemble(
         info.meta.language,
         entry.language if entry else None,  # a news sitemap's news:language
     ]
+    sources = info.sources()
+    image = choose_image(page.url, [hint.image for hint in sources], permits=links.permits_link)
+    caption, credit = choose_image_notes(sources, tree, image)
     return Article(
         id=article_id(site.canonical),
         url=page.url,
@@ -162,10 +169,12 @@ def _assemble(
         summary=choose_summary(info.descriptions(), standfirst, title),
         text=text,
         word_count=word_count(text),
-        image=choose_image(
-            page.url, [hint.image for hint in info.sources()], permits=links.permits_link
-        ),
-        tags=choose_tags(info.sources()),
+        image=image,
+        image_caption=caption,
+        image_credit=credit,
+        tags=choose_tags(sources),
+        section=choose_section(sources),
+        is_accessible_for_free=choose_free(sources),
         content_hash=short_hash(text),
         fetched_at=page.fetched_at,
         extractor=EXTRACTOR,

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from lxml.html import HtmlElement
+
 from service.extraction.authors import split_authors
 from service.extraction.boilerplate import is_chrome
+from service.extraction.captions import figure_caption
 from service.extraction.dates import has_time, parse_date
 from service.extraction.metadata import Hints, PageMarkup
 from service.extraction.text import clean_inline, comparable
@@ -122,3 +125,26 @@ def first_value(*values: str | None) -> str | None:
         if text:
             return text
     return None
+
+
+def choose_section(sources: list[Hints]) -> str | None:
+    """The publisher's section of the first source that names one (bounded)."""
+    section = first_value(*(hint.section for hint in sources))
+    return section if section and len(section) <= MAX_TAG_CHARS else None
+
+
+def choose_free(sources: list[Hints]) -> bool | None:
+    """Whether the page declares the article free to read (``None``: it does not say)."""
+    return next((hint.free for hint in sources if hint.free is not None), None)
+
+
+def choose_image_notes(
+    sources: list[Hints], tree: HtmlElement | None, image: str | None
+) -> tuple[str | None, str | None]:
+    """``(caption, credit)`` of the lead image: its metadata, else its ``<figure>``."""
+    for hint in sources:
+        if hint.image_caption or hint.image_credit:
+            return hint.image_caption, hint.image_credit
+    if tree is None or image is None:
+        return None, None
+    return figure_caption(tree, image)

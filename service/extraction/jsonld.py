@@ -61,7 +61,11 @@ def read_jsonld(tree: HtmlElement) -> Hints:
     hints.published = _text(article.get("datePublished") or article.get("dateCreated"))
     hints.modified = _text(article.get("dateModified"))
     hints.description = clean_inline(article.get("description")) or None
-    hints.image = _image(article.get("image") or article.get("thumbnailUrl"), index)
+    image = article.get("image") or article.get("thumbnailUrl")
+    hints.image = _image(image, index)
+    hints.image_caption, hints.image_credit = _image_notes(image, index)
+    hints.section = _text(article.get("articleSection"))
+    hints.free = _accessible_for_free(article, index)
     hints.url = _url(article.get("url")) or _url(article.get("mainEntityOfPage"))
     hints.keywords = _keywords(article.get("keywords"))
     hints.language = _language(article.get("inLanguage"))
@@ -215,6 +219,47 @@ def _image(value: Any, index: dict[str, Node]) -> str | None:
     if isinstance(value, dict):
         value = value.get("url") or value.get("contentUrl")
     return _text(value)
+
+
+def _image_notes(value: Any, index: dict[str, Node]) -> tuple[str | None, str | None]:
+    """``(caption, credit)`` of the first image object that has either."""
+    for item in (value if isinstance(value, list) else [value])[:20]:
+        item = _resolve(item, index)
+        if not isinstance(item, dict):
+            continue
+        caption = _text(item.get("caption")) or _text(item.get("description"))
+        credit = _text(item.get("creditText")) or _text(item.get("copyrightNotice"))
+        if credit is None:
+            credits = _names(
+                item.get("copyrightHolder") or item.get("author") or item.get("creator"),
+                index,
+                persons_only=False,
+            )
+            credit = credits[0] if credits else None
+        if caption or credit:
+            return caption, credit
+    return None, None
+
+
+def _flag(value: Any) -> bool | None:
+    """A schema.org Boolean: ``true``/``false``, also as text ("False", "https://schema.org/True")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().rsplit("/", 1)[-1].lower()
+        return {"true": True, "false": False}.get(word)
+    return None
+
+
+def _accessible_for_free(article: Node, index: dict[str, Node]) -> bool | None:
+    """``isAccessibleForFree`` of the article, ``False`` when a part of it (``hasPart`` with a
+    ``cssSelector``, Google's paywall markup) is declared not free."""
+    parts = article.get("hasPart")
+    for part in (parts if isinstance(parts, list) else [parts])[:50]:
+        part = _resolve(part, index)
+        if isinstance(part, dict) and _flag(part.get("isAccessibleForFree")) is False:
+            return False
+    return _flag(article.get("isAccessibleForFree"))
 
 
 def _keywords(value: Any) -> list[str]:

@@ -33,6 +33,10 @@ class Hints:
     publisher: str | None = None
     keywords: list[str] = field(default_factory=list)
     language: str | None = None
+    section: str | None = None
+    free: bool | None = None  # isAccessibleForFree: False when any part is paywalled
+    image_caption: str | None = None
+    image_credit: str | None = None
 
 
 @dataclass(slots=True)
@@ -167,6 +171,7 @@ def read_meta(values: dict[str, list[str]]) -> Hints:
         ),
         url=_first(values, "link:canonical", "og:url"),
         site_name=_first(values, "og:site_name"),
+        section=_first(values, "article:section", "og:article:section", "section"),
         keywords=[keyword for keyword in keywords if keyword],
         language=_first(
             values, "og:locale", "content-language", "language", "dc.language", "inlanguage"

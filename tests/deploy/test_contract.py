@@ -185,6 +185,33 @@ def test_real_stream_entries_match_the_contract(
     message_validator(doc, "deadLetter").validate(dead[0])
 
 
+ADDITIVE_FIELDS = {
+    "image_caption": {"type": "string"},
+    "image_credit": {"type": "string"},
+    "section": {"type": "string"},
+    "is_accessible_for_free": {"type": "boolean"},
+}
+
+
+def test_fields_added_in_v1_are_optional_and_documented(doc: dict[str, Any]) -> None:
+    """A consumer of the first v1 never sees them required; contract.md names each."""
+    schema = article_schema(doc)
+    contract = (REPO / "docs" / "contract.md").read_text()
+    for name, kind in ADDITIVE_FIELDS.items():
+        assert name not in schema["required"]
+        assert kind in schema["properties"][name]["anyOf"]
+        assert {"type": "null"} in schema["properties"][name]["anyOf"]
+        assert f"| `{name}` |" in contract
+    older = json.loads(article(1, "Text of the story.").model_dump_json())
+    for name in ADDITIVE_FIELDS:
+        older.pop(name)
+    jsonschema.validate(older, schema)  # an article written before the fields still validates
+    stamped = article(2, "Text.").model_copy(
+        update={"section": "World", "is_accessible_for_free": False, "image_caption": "c"}
+    )
+    jsonschema.validate(json.loads(stamped.model_dump_json()), schema)
+
+
 def test_operations_send_on_both_channels(doc: dict[str, Any]) -> None:
     channels = {
         op["channel"]["$ref"] for op in doc["operations"].values() if op["action"] == "send"

@@ -94,7 +94,21 @@ class Article(BaseModel):
     text: str = Field(description="clean body; paragraphs separated by blank lines")
     word_count: int = Field(ge=0)
     image: HttpUrlStr | None = None
+    image_caption: str | None = Field(default=None, description="caption of the lead image")
+    image_credit: str | None = Field(
+        default=None, description="credit of the lead image (photographer, agency)"
+    )
     tags: list[str] = Field(default_factory=list)
+    section: str | None = Field(
+        default=None, description="the publisher's section (article:section, articleSection)"
+    )
+    is_accessible_for_free: bool | None = Field(
+        default=None,
+        description=(
+            "false when the page declares the article (or a part of it) paywalled, so text"
+            " may be a teaser; true when it declares it free; null when it says nothing"
+        ),
+    )
     content_hash: str = Field(description="hash of the normalised text")
     fetched_at: UtcDatetime
     extractor: ExtractorInfo
