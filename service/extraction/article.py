@@ -20,6 +20,7 @@ from service.extraction.body import (
 )
 from service.extraction.boilerplate import drop_chrome
 from service.extraction.bylines import read_author_links, read_bold_byline
+from service.extraction.dates import parse_date
 from service.extraction.fusion import (
     choose_authors,
     choose_dates,
@@ -45,7 +46,7 @@ from service.extraction.metadata import (
 )
 from service.extraction.standfirst import find_standfirst
 from service.extraction.text import clean_lines, comparable, join_paragraphs, word_count
-from service.extraction.titles import site_keys
+from service.extraction.titles import site_keys, trailer_date
 from service.hashing import short_hash
 from service.models import Article, ExtractorInfo, FeedEntry, FeedRef, FetchedPage, SiteRef
 from service.urls import article_id, is_http_url
@@ -236,10 +237,18 @@ def _complete_fields(
     byline_line = None
     if not fields.authors:
         extra.authors, byline_line = _visible_bylines(tree, lines, site.keys)
-    if not fields.published:
-        extra.published = search_date(tree, page.url, not_after=page.fetched_at)
+    if not fields.published:  # a date in the title's trailer, else htmldate's search
+        extra.published = _title_date(info, page.fetched_at) or search_date(
+            tree, page.url, not_after=page.fetched_at
+        )
     info.trafilatura = extra
     return _choose_fields(info, site), byline_line
+
+
+def _title_date(info: _Page, not_after: datetime) -> str | None:
+    found = trailer_date([info.markup.html_title, info.meta.title])
+    parsed = parse_date(found)
+    return found if parsed is not None and parsed <= not_after else None
 
 
 def _visible_bylines(

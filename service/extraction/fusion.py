@@ -20,6 +20,8 @@ from service.extraction.titles import (
     most_common_form,
     strip_site_name,
     without_kicker,
+    without_lone_trailer,
+    without_site_names,
     without_varying_kicker,
 )
 
@@ -39,19 +41,34 @@ def choose_title(sources: list[Hints], markup: PageMarkup, keys: set[str]) -> st
     """
     raw = [hint.title for hint in sources[:2]] + markup.headings[:1] + [markup.html_title]
     raw += [hint.title for hint in sources[2:]]
+    keys = without_site_names(keys, [title for title in raw if title])
     candidates = [strip_site_name(title, keys) for title in raw if title]
     candidates = [title for title in candidates if len(title) >= 3 and not is_chrome(title)]
     if not candidates:
         return None
     declared = [strip_site_name(hint.title, keys) for hint in sources[:2] if hint.title]
-    best = without_kicker(candidates[0], declared[1:])
+    first = _displayed_headline(raw[:4], keys) or candidates[0]
+    best = without_kicker(first, declared[1:])
     best = most_common_form(without_varying_kicker(best, candidates[1:]), candidates[1:])
+    best = without_lone_trailer(best, candidates[1:])
     if best.endswith(_ELLIPSES):
         stem = comparable(best)
         for other in candidates[1:]:
             if len(other) > len(best) and comparable(other).startswith(stem):
                 return other
     return best
+
+
+def _displayed_headline(raw: list[str | None], keys: set[str]) -> str | None:
+    """og:title when the page has two headline pairs: JSON-LD ``headline`` = ``<title>``
+    (the SEO pair) and og:title = ``<h1>`` (the one readers see), the pairs differing."""
+    jsonld, og, heading, html_title = (strip_site_name(t, keys) if t else "" for t in raw)
+    if not (jsonld and og and heading and html_title):
+        return None
+    seo, shown = comparable(jsonld), comparable(og)
+    if seo == comparable(html_title) and shown == comparable(heading) and seo != shown:
+        return og
+    return None
 
 
 def choose_authors(sources: list[Hints], exclude: set[str]) -> list[str]:

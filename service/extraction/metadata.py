@@ -11,9 +11,10 @@ from datetime import datetime
 
 from lxml.html import HtmlElement
 
-from service.extraction.text import clean_inline
+from service.extraction.text import clean_inline, comparable
 from service.models import FeedEntry
 
+MAX_HEADINGS = 10
 MAX_META = 2000  # meta elements read at most (a page with more is not worth reading fully)
 
 
@@ -182,18 +183,30 @@ def read_meta(values: dict[str, list[str]]) -> Hints:
 def read_markup(tree: HtmlElement, values: dict[str, list[str]]) -> PageMarkup:
     """``<title>``, the ``<h1>`` headings, ``<html lang>``, application name, canonical links."""
     title_element = tree.find(".//title")
-    headings = [clean_inline(h1.text_content()) for h1 in tree.iter("h1")]
+    html_title = clean_inline(title_element.text_content()) if title_element is not None else None
+    headings = [heading for heading in map(clean_inline, _h1_texts(tree)) if heading]
+    titles = [html_title, *headings[:1], _first(values, "og:title", "twitter:title")]
+    app_name = _first(values, "application-name", "apple-mobile-web-app-title")
+    if app_name and comparable(app_name) in {comparable(title) for title in titles if title}:
+        app_name = None  # the headline put in a meta tag: no site name
     return PageMarkup(
-        html_title=clean_inline(title_element.text_content())
-        if title_element is not None
-        else None,
-        headings=[heading for heading in headings[:10] if heading],
+        html_title=html_title,
+        headings=headings,
         html_lang=clean_inline(tree.get("lang") or tree.get("xml:lang") or "") or None,
-        app_name=_first(values, "application-name", "apple-mobile-web-app-title"),
+        app_name=app_name,
         canonical_links=[
             value.strip() for value in values.get("link:canonical", []) + values.get("og:url", [])
         ],
     )
+
+
+def _h1_texts(tree: HtmlElement) -> list[str]:
+    texts = []
+    for heading in tree.iter("h1"):
+        texts.append(heading.text_content())
+        if len(texts) >= MAX_HEADINGS:
+            break
+    return texts
 
 
 def read_entry(entry: FeedEntry | None) -> Hints:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from service.extraction.text import comparable
 
@@ -18,7 +19,14 @@ _DATE_PART = re.compile(
 )
 _BYLINE_PART = re.compile(r"(?:by|von|par|por|di|av)\s+\S+(?:\s+\S+){0,4}", re.IGNORECASE)
 MAX_SITE_PART_WORDS = 6
+MAX_TRAILER_WORDS = 4  # "Headline | Section", "Headline - Site": a short part at the end
 MIN_HEADLINE_CHARS = 10
+# A trailing part after a separator that sets off sections and site names (not ":").
+_TRAILER_SEPARATOR = re.compile(r"\s+(?:[|/\u2013\u2014]|-{1,2})\s+|\s*[|\uff5c]\s*")
+# Spellings of the same letters: "Österreich" / "oesterreich.at", "Straße" / "strasse".
+_FOLDS = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe", "å": "aa"}
+)
 
 
 def site_keys(names: list[str], host: str, registered: str) -> set[str]:
@@ -29,11 +37,48 @@ def site_keys(names: list[str], host: str, registered: str) -> set[str]:
     keys.add(_key(registered.split(".", 1)[0]))
     suffix_labels = registered.count(".") + 1
     keys.update(_key(label) for label in host.split(".")[:-suffix_labels] if len(label) >= 4)
-    return {key for key in keys if len(key) >= 3}
+    labels = {_key(label) for label in host.split(".")}
+    # a two-letter name counts when the host spells it too ("BR" on br.de)
+    return {key for key in keys if len(key) >= 3 or (len(key) == 2 and key in labels)}
 
 
 def _key(text: str) -> str:
-    return comparable(text).replace(" ", "")
+    """Letters and digits only, case and spelling variants folded ("Ö" = "oe", "é" = "e")."""
+    folded = unicodedata.normalize("NFKD", comparable(text).translate(_FOLDS))
+    return "".join(char for char in folded if not unicodedata.combining(char)).replace(" ", "")
+
+
+def trailer_date(titles: list[str | None]) -> str | None:
+    """The date a title carries in its trailer ("Headline - Site - 28.04.2023"), as written."""
+    for title in titles:
+        parts = _SEPARATOR.split(title or "")
+        for part in parts[1:][-2:]:
+            if _DATE_PART.fullmatch(part.strip()):
+                return part.strip()
+    return None
+
+
+def without_site_names(keys: set[str], titles: list[str]) -> set[str]:
+    """``keys`` without those equal to a whole title candidate: a meta tag that holds the
+    headline (``application-name`` set to it) names no site."""
+    headlines = {_key(title) for title in titles}
+    return keys - headlines
+
+
+def without_lone_trailer(title: str, others: list[str]) -> str:
+    """``title`` minus a short trailing part ("Headline | Section", "Headline - Site", at
+    most four words after ``|``, ``/``, a dash) when another candidate is the headline
+    without it, and no more candidates have it than lack it (``others`` holds every other
+    candidate: a part that only few sources add is no part of the headline)."""
+    parts = _TRAILER_SEPARATOR.split(title)
+    if len(parts) < 2 or len(parts[-1].split()) > MAX_TRAILER_WORDS:
+        return title
+    head = _rejoin(title, parts[:-1])
+    keys = [comparable(other) for other in others]
+    without, with_it = keys.count(comparable(head)), 1 + keys.count(comparable(title))
+    if len(head) >= MIN_HEADLINE_CHARS and without >= with_it:
+        return head
+    return title
 
 
 def names_site(part: str, keys: set[str], *, exact: bool = False) -> bool:
