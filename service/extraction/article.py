@@ -34,6 +34,7 @@ from service.extraction.fusion import (
 )
 from service.extraction.html import decode_html, parse_html
 from service.extraction.jsonld import read_jsonld
+from service.extraction.jsonstate import state_text
 from service.extraction.language import choose_language
 from service.extraction.links import choose_canonical, choose_image, registered_domain, site_domain
 from service.extraction.metadata import (
@@ -130,6 +131,8 @@ def extract_article(
         fields, byline_line = _complete_fields(fields, tree, page, info, site, lines)
         lines = [line for line in lines if line is not byline_line]
     text = _compose_text(lines, standfirst)
+    if len(text) < max(min_text_chars, 1) and tree is not None:  # a client-rendered page?
+        text = max(text, state_text(tree, max_depth=max_depth), key=len)
     if len(text) < max(min_text_chars, 1):
         text = _feed_fallback(entry, text, min_text_chars=min_text_chars, max_depth=max_depth)
     return _assemble(page, entry, info, site, fields, text, standfirst, links, tree)

@@ -47,6 +47,12 @@ _NOT_NAMES = frozenset(
 SYSTEM_ACCOUNTS = frozenset({"admin", "administrator", "webmaster", "root", "wpadmin"})
 # "Capital Von Jemima Kelly", "Analysis By Jo Doe": a label before a capitalised "Von"/"By"
 _LABEL_THEN_BY = re.compile(r"^[^,;]{1,40}?\s(?:By|Von|Par|Por)\s+(?=\S)")
+# Role words written after the name: Korean 기자 "reporter", 특파원 "correspondent";
+# Japanese/Chinese 記者, 特派員, 编辑/編集 "editor".
+_ROLE_SUFFIX = re.compile(
+    r"\s*(?:(?:선임|수석|객원|전문|인턴)?기자|특파원|논설위원|통신원|記者|特派員|特派记者|编辑|編集委員)$"
+)
+_MAIL_AFTER = re.compile(r"\s+[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")  # "홍길동 기자 hong@news.example"
 _NOT_A_NAME = re.compile(r"https?:|www\.|\.(?:com|org|net|de|at|ch|uk)\b|@|\d|[<>{}\[\]=_#]")
 
 
@@ -88,7 +94,8 @@ def _split(byline: str) -> list[str]:
     parts = [
         _PREFIX.sub("", part.strip(" .:-\u2013\u2014\"'“”„«»")) for part in _SPLIT.split(byline)
     ]
-    return [part.strip() for part in parts if _looks_like_name(part.strip())]
+    parts = [_ROLE_SUFFIX.sub("", _MAIL_AFTER.sub("", part.strip())).strip() for part in parts]
+    return [part for part in parts if _looks_like_name(part)]
 
 
 def _looks_like_name(name: str) -> bool:

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from service.errors import PermanentError, Reason
 from service.extraction import extract_article
+from service.extraction.authors import split_authors
 from service.extraction.titles import site_keys, strip_site_name, without_lone_trailer
 from service.models import Article, FetchedPage
 
@@ -142,3 +147,63 @@ def test_date_in_the_title_trailer_before_the_htmldate_search() -> None:
     assert article.published_at is not None
     assert article.published_at.date().isoformat() == "2023-04-28"
     assert article.title == "Harbour wall approved"
+
+
+# --- 4. client-rendered pages; role suffixes in bylines ------------------------------------
+
+PAGES = Path(__file__).resolve().parent.parent / "data" / "pages"
+STORY_START = "The council approved the new harbour wall on Tuesday evening"
+STORY_ENDS = ("lasted more than four hours.", "twice last year.", "40 million euros.")
+
+
+@pytest.mark.parametrize(
+    "name", ["client_rendered_next", "client_rendered_state", "client_rendered_jsonld"]
+)
+def test_client_rendered_page_yields_the_story_from_its_json_state(name: str) -> None:
+    html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
+    article = extract(html, "https://client.example/news/harbour-wall")
+    assert article.text.startswith(STORY_START)
+    ends = [article.text.find(end) for end in STORY_ENDS]
+    assert -1 not in ends
+    assert ends == sorted(ends)
+    assert "Loading" not in article.text
+    assert "x" * 50 not in article.text  # the SEO description is not the body
+    assert article.title == "Harbour wall approved"
+
+
+def test_korean_role_suffix_is_no_part_of_the_name() -> None:
+    html = (PAGES / "client_rendered_jsonld.html").read_text(encoding="utf-8")
+    assert extract(html, "https://client.example/news/1").authors == ["홍길동"]
+    assert split_authors(["김철수 선임기자, 이영희 특파원 lee@news.example"], exclude=set()) == [
+        "김철수",
+        "이영희",
+    ]
+
+
+def state_page(script: str) -> str:
+    return f"<html><head><title>T</title>{script}</head><body><p>Short.</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        # nested deeper than the walk goes: the text below is never reached
+        '<script type="application/json">'
+        + '{"a":' * 5000
+        + json.dumps({"body": "deep " * 100})
+        + "}" * 5000
+        + "</script>",
+        '<script>window.__INITIAL_STATE__ = {"body": "' + "cut " * 100 + "</script>",  # broken
+        '<script type="application/json">{"body": "' + "big " * 600_000 + '"}</script>',
+        '<script type="application/json">{"body": "'
+        + "<div>" * 400
+        + "nested "
+        + "x" * 300
+        + '"}</script>',
+    ],
+    ids=["deep-json", "broken-json", "oversized-script", "deep-html-in-field"],
+)
+def test_hostile_json_state_ends_in_extraction_empty(script: str) -> None:
+    with pytest.raises(PermanentError) as caught:
+        extract(state_page(script))
+    assert caught.value.reason is Reason.EXTRACTION_EMPTY
