@@ -19,7 +19,11 @@ from service.extraction.body import (
     search_date,
 )
 from service.extraction.boilerplate import drop_chrome
-from service.extraction.bylines import read_author_links, read_bold_byline
+from service.extraction.bylines import (
+    read_author_links,
+    read_bold_byline,
+    read_labelled_byline,
+)
 from service.extraction.dates import parse_date
 from service.extraction.fusion import (
     choose_authors,
@@ -264,9 +268,9 @@ def _visible_bylines(
     for found in (read_bylines(tree), links.names):
         if split_authors(found, exclude=exclude):
             return found, None
-    bold = read_bold_byline(tree, lines)
-    if bold is not None and split_authors([bold[0]], exclude=exclude):
-        return [bold[0]], bold[1]
+    for found_line in (read_bold_byline(tree, lines), read_labelled_byline(lines)):
+        if found_line is not None and split_authors([found_line[0]], exclude=exclude):
+            return [found_line[0]], found_line[1]
     return [], None
 
 

@@ -140,3 +140,33 @@ def _is_name_line(text: str) -> bool:
         and all(_NAME_WORD.fullmatch(word) for word in names)
         and all(word[0].isupper() for word in names)
     )
+
+
+# A byline label: "By Jane Doe", "Von Max Muster und Erika Muster", "Author: Jane Doe".
+_LABEL = re.compile(
+    r"^(?:by|von|par|por|door|av|af|(?:author|autor|autorin|auteur|text|texte)\s*:)\s+(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def read_labelled_byline(body_lines: list[str]) -> tuple[str, str] | None:
+    """A body line that is a byline label and names ("By Jane Doe") among the lines before
+    the first paragraph, or the last line: ``(names, body line)``."""
+    lead: list[str] = []
+    for line in body_lines[:MAX_LEAD_LINES]:
+        if len(line) >= MIN_PARAGRAPH_CHARS:
+            break
+        lead.append(line)
+    for line in [*lead, *body_lines[-1:]]:
+        match = _LABEL.match(line)
+        if match is None or len(line) > MAX_BYLINE_CHARS:
+            continue
+        names = line[match.end() :].strip()
+        if _is_name_line(names) or _is_single_name(names):
+            return names, line
+    return None
+
+
+def _is_single_name(text: str) -> bool:
+    words = text.split()
+    return len(words) == 1 and _NAME_WORD.fullmatch(words[0]) is not None and words[0][0].isupper()

@@ -207,3 +207,29 @@ def test_hostile_json_state_ends_in_extraction_empty(script: str) -> None:
     with pytest.raises(PermanentError) as caught:
         extract(state_page(script))
     assert caught.value.reason is Reason.EXTRACTION_EMPTY
+
+
+# --- 6. visible bylines only under a strong cue ------------------------------------------
+
+
+def test_labelled_byline_names_the_author_when_no_metadata_does() -> None:
+    html = page(
+        title="Harbour wall approved",
+        h1="Harbour wall approved",
+        body="<p>By Jane Roe and John Doe</p>" + BODY,
+    )
+    article = extract(html)
+    assert article.authors == ["Jane Roe", "John Doe"]
+    assert "By Jane Roe" not in article.text
+
+
+def test_a_short_line_without_a_label_is_no_byline() -> None:
+    html = page(
+        title="Harbour wall approved", h1="Harbour wall approved", body="<p>Jane Roe</p>" + BODY
+    )
+    assert extract(html).authors == []
+    labelled_sentence = "<p>By the harbour, nothing moved at all.</p>"
+    html = page(
+        title="Harbour wall approved", h1="Harbour wall approved", body=labelled_sentence + BODY
+    )
+    assert extract(html).authors == []
