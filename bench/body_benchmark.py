@@ -84,8 +84,11 @@ def run_benchmark(directory: Path, limit: int | None, extractors: dict[str, Extr
     counts: dict[str, list[tuple[float, float, float]]] = {name: [] for name in extractors}
     seconds = dict.fromkeys(extractors, 0.0)
     failed = dict.fromkeys(extractors, 0)
-    for case, expected in pairs:
-        for name, extractor in extractors.items():
+    for index, (case, expected) in enumerate(pairs):
+        order = list(extractors.items())
+        if index % 2:  # alternate which runs first, as bench.quality does
+            order.reverse()
+        for name, extractor in order:
             start = time.perf_counter()
             result = extractor(case)
             seconds[name] += time.perf_counter() - start

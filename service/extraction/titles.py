@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -42,6 +43,7 @@ def site_keys(names: list[str], host: str, registered: str) -> set[str]:
     return {key for key in keys if len(key) >= 3 or (len(key) == 2 and key in labels)}
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(text: str) -> str:
     """Letters and digits only, case and spelling variants folded ("Ö" = "oe", "é" = "e")."""
     folded = unicodedata.normalize("NFKD", comparable(text).translate(_FOLDS))
