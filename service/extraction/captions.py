@@ -12,7 +12,8 @@ from service.extraction.text import clean_inline
 
 MAX_FIGURES = 50
 MAX_CAPTION_CHARS = 600
-_CREDIT_CLASS = re.compile(r"credit|copyright|source|photographer|byline|quelle", re.IGNORECASE)
+_CREDIT_CLASS = re.compile(r"credit|copyright|source|photographer|quelle", re.IGNORECASE)
+_PLAYERS = ("audio", "video", "iframe")  # a media box: its caption describes the clip
 _IMAGE_ATTRIBUTES = ("src", "data-src", "data-original", "srcset", "data-srcset")
 
 
@@ -32,6 +33,10 @@ def _shows(figure: HtmlElement, stem: str) -> bool:
     return False
 
 
+def _has_player(figure: HtmlElement) -> bool:
+    return any(True for _ in figure.iter(*_PLAYERS))
+
+
 def figure_caption(tree: HtmlElement, image: str | None) -> tuple[str | None, str | None]:
     """``(caption, credit)`` of the first ``<figure>`` showing ``image``'s file."""
     stem = _stem(image or "")
@@ -41,7 +46,7 @@ def figure_caption(tree: HtmlElement, image: str | None) -> tuple[str | None, st
         if count >= MAX_FIGURES:
             break
         caption = figure.find(".//figcaption")
-        if caption is None or not _shows(figure, stem):
+        if caption is None or not _shows(figure, stem) or _has_player(figure):
             continue
         credit = None
         for element in caption.iter():

@@ -101,3 +101,15 @@ def test_keywords_of_every_source_merge_into_tags_without_duplicates() -> None:
         jsonld=article_node(keywords=["Council", "Budget"]),
     )
     assert article.tags == ["Council", "Budget", "Harbour", "storms"]
+
+
+def test_a_media_player_box_gives_no_image_caption() -> None:
+    player = (
+        '<figure><video poster="/img/wall.jpg"></video><img src="/img/wall.jpg">'
+        "<figcaption>Video 03:07 Min.</figcaption></figure>"
+    )
+    article = page(
+        '<meta property="og:image" content="https://news.example/img/wall.jpg">',
+        body=player + BODY,
+    )
+    assert article.image_caption is None
