@@ -39,15 +39,16 @@ def choose_title(sources: list[Hints], markup: PageMarkup, keys: set[str]) -> st
     sources use wins; a truncated candidate gives way to a longer one
     that it starts.
     """
-    raw = [hint.title for hint in sources[:2]] + markup.headings[:1] + [markup.html_title]
+    heading = markup.headings[0] if markup.headings else None
+    raw = [hint.title for hint in sources[:2]] + [heading, markup.html_title]
     raw += [hint.title for hint in sources[2:]]
     keys = without_site_names(keys, [title for title in raw if title])
-    candidates = [strip_site_name(title, keys) for title in raw if title]
-    candidates = [title for title in candidates if len(title) >= 3 and not is_chrome(title)]
+    stripped = [strip_site_name(title, keys) if title else "" for title in raw]
+    candidates = [title for title in stripped if len(title) >= 3 and not is_chrome(title)]
     if not candidates:
         return None
-    declared = [strip_site_name(hint.title, keys) for hint in sources[:2] if hint.title]
-    first = _displayed_headline(raw[:4], keys) or candidates[0]
+    declared = [title for title in stripped[:2] if title]
+    first = _displayed_headline(*stripped[:4]) or candidates[0]
     best = without_kicker(first, declared[1:])
     best = most_common_form(without_varying_kicker(best, candidates[1:]), candidates[1:])
     best = without_lone_trailer(best, candidates[1:])
@@ -59,10 +60,10 @@ def choose_title(sources: list[Hints], markup: PageMarkup, keys: set[str]) -> st
     return best
 
 
-def _displayed_headline(raw: list[str | None], keys: set[str]) -> str | None:
+def _displayed_headline(jsonld: str, og: str, heading: str, html_title: str) -> str | None:
     """og:title when the page has two headline pairs: JSON-LD ``headline`` = ``<title>``
-    (the SEO pair) and og:title = ``<h1>`` (the one readers see), the pairs differing."""
-    jsonld, og, heading, html_title = (strip_site_name(t, keys) if t else "" for t in raw)
+    (the SEO pair) and og:title = ``<h1>`` (the one readers see), the pairs differing.
+    The arguments are the candidates without site names, '' when missing."""
     if not (jsonld and og and heading and html_title):
         return None
     seo, shown = comparable(jsonld), comparable(og)
