@@ -84,6 +84,8 @@ def run_benchmark(directory: Path, limit: int | None, extractors: dict[str, Extr
     counts: dict[str, list[tuple[float, float, float]]] = {name: [] for name in extractors}
     seconds = dict.fromkeys(extractors, 0.0)
     failed = dict.fromkeys(extractors, 0)
+    for extractor in extractors.values():  # warm-up: imports, models, caches
+        extractor(pairs[0][0])
     for index, (case, expected) in enumerate(pairs):
         order = list(extractors.items())
         if index % 2:  # alternate which runs first, as bench.quality does
