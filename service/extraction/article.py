@@ -36,7 +36,7 @@ from service.extraction.fusion import (
     choose_title,
     first_value,
 )
-from service.extraction.html import decode_html, parse_html
+from service.extraction.html import decode_html, drop_inert, parse_html
 from service.extraction.jsonld import read_jsonld
 from service.extraction.jsonstate import state_text
 from service.extraction.language import choose_language
@@ -126,6 +126,7 @@ def extract_article(
     lines: list[str] = []
     standfirst = None
     if tree is not None:
+        drop_inert(tree)  # every reader of scripts (JSON-LD, inline JSON) has run above
         lines = _without_headline(
             drop_chrome(clean_lines(extract_text(tree, page.url))), fields.title
         )

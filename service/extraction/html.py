@@ -1,6 +1,8 @@
 """Decode a fetched page and parse it once with lxml, refusing hostile nesting.
 
-Everything downstream (metadata readers, trafilatura) works on the one tree built here.
+Everything downstream (metadata readers, trafilatura) works on the one tree built here. Once
+the metadata readers have read it (JSON-LD and other inline scripts included), ``drop_inert``
+removes what no later stage reads, so trafilatura's copies and passes of the tree cost less.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 # keep a bigger page from costing minutes: news pages have a few thousand elements).
 MAX_MARKUP_CHARS = 8_000_000  # characters parsed; the rest of a bigger page is ignored
 MAX_ELEMENTS = 10_000  # elements kept, in document order; later ones are dropped
+# Elements that hold no article text, dropped with their content once metadata is read:
+# trafilatura deletes each of them itself (``MANUALLY_CLEANED``), after copying the tree.
+# Comments and processing instructions never reach the tree (the parser drops them).
+INERT_TAGS = ("script", "style", "noscript", "svg", "canvas", "iframe", "object", "embed")
 _SNIFF_BYTES = 4096
 _BINARY_SHARE = 0.05  # more control characters than this in the first bytes: not text
 
@@ -161,3 +167,11 @@ def _truncate(root: HtmlElement, max_elements: int) -> None:
         for sibling in list(node.itersiblings()):
             parent.remove(sibling)
         node = parent
+
+
+def drop_inert(tree: HtmlElement) -> None:
+    """Remove ``INERT_TAGS`` elements and their content from ``tree``, in place (tails kept).
+
+    Only for after the metadata readers: JSON-LD and inline JSON state live in scripts.
+    """
+    etree.strip_elements(tree, *INERT_TAGS, with_tail=False)
