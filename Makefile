@@ -41,6 +41,7 @@ lock: setup
 	sh deploy/lock.sh
 
 bench: setup
+	$(BIN)/pip install -q -e '.[dev,peers]'
 	$(BIN)/python -m bench.all
 
 bench-smoke: setup

@@ -27,6 +27,8 @@ SUITE: list[tuple[str, list[str], list[str]]] = [
     ("bench.sitemaps", [], ["--smoke"]),
     ("bench.footprint", [], ["--smoke"]),
     ("bench.quality", ["--repeat", "1"], ["--limit", "3", "--repeat", "1"]),
+    ("bench.peers", [], ["--limit", "3"]),
+    ("bench.memory", [], []),
     ("bench.hostile", [], ["--smoke"]),
 ]
 
