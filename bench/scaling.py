@@ -11,9 +11,9 @@ throughput of each quarter of that backlog (from the stream's entry times) shows
 holds. Worker memory (PSS of parent + pool processes) is sampled throughout.
 
 End to end against the library: bare ``trafilatura.bare_extraction`` (defaults) in two
-processes over the same pages, as many as the ``-c 2`` run's tasks, once before the worker
-runs and once after (the mean is used); the headline ratio is the ``-c 2`` run's articles/s
-÷ that (the two workers share the 2 cores with Redis, the origin and the enqueuing bench).
+processes over the same pages, as many as the ``-c 2`` run's tasks, once before the workers
+run and once after (the mean is used); the ratio is the ``-c 2`` run's articles/s ÷ that
+(the two workers share the 2 cores with Redis, the origin and the enqueuing bench).
 """
 
 from __future__ import annotations
@@ -65,26 +65,18 @@ class RssSampler:
         self._thread.join()
 
 
-def drain(
-    client: redis.Redis, enqueuer: Enqueuer, urls: list[str], role: Role, stream: str
-) -> dict[str, Any]:
+def drain(client: redis.Redis, enqueuer: Enqueuer, urls: list[str], role: Role,
+          stream: str) -> dict[str, Any]:
     since = int(time.time() * 1000)
     cpu0, start = role.cpu(), time.time()
     for url in urls:
         enqueuer.enqueue(url, "http://127.0.0.1/feed.xml", None)
-    end = wait_until(
-        lambda: drained(client), timeout=120 + len(urls), what="queue drained", interval=0.05
-    )
-    times = [
-        int(i.decode().split("-")[0]) / 1000 for i, _f in client.xrange(stream, min=f"{since}-0")
-    ]
-    return {
-        "n": len(urls),
-        "seconds": end - start,
-        "cpu": role.cpu() - cpu0,
-        "times": times,
-        "start": start,
-    }
+    end = wait_until(lambda: drained(client), timeout=120 + len(urls), what="queue drained",
+                     interval=0.05)
+    times = [int(i.decode().split("-")[0]) / 1000 for i, _f in
+             client.xrange(stream, min=f"{since}-0")]
+    return {"n": len(urls), "seconds": end - start, "cpu": role.cpu() - cpu0, "times": times,
+            "start": start}
 
 
 _BARE_PAGES: list[Page] = []  # inherited by the forked processes of bare_two_processes
@@ -113,7 +105,7 @@ def quarters(result: dict[str, Any]) -> list[float]:
     size = len(times) // 4
     previous = result["start"]
     for q in range(4):
-        chunk = times[q * size : (q + 1) * size]
+        chunk = times[q * size:(q + 1) * size]
         out.append(len(chunk) / max(chunk[-1] - previous, 1e-6))
         previous = chunk[-1]
     return out
@@ -132,75 +124,44 @@ def run(*, tasks: int, backlog: int) -> str:
         enqueuer = Enqueuer(settings)
 
         def urls(key: str, n: int) -> list[str]:
-            return [f"{origin.base()}/page/{key}{i}/{pages[i % len(pages)].name}" for i in range(n)]
+            return [f"{origin.base()}/page/{key}{i}/{pages[i % len(pages)].name}"
+                    for i in range(n)]
 
         for concurrency, runs in ((1, [("c1", tasks)]), (2, [("c2", tasks), ("big", backlog)])):
             with worker(env, concurrency, log_dir) as role:
                 sampler = RssSampler(role)
-                drain(
-                    client,
-                    enqueuer,
-                    urls(f"warm{concurrency}-", 2 * concurrency),
-                    role,
-                    settings.articles_stream,
-                )
+                drain(client, enqueuer, urls(f"warm{concurrency}-", 2 * concurrency), role,
+                      settings.articles_stream)
                 for key, n in runs:
-                    results[key] = drain(
-                        client, enqueuer, urls(f"{key}-", n), role, settings.articles_stream
-                    )
+                    results[key] = drain(client, enqueuer, urls(f"{key}-", n), role,
+                                         settings.articles_stream)
                     results[key]["rss"] = sampler.peak
                 sampler.close()
         enqueuer.close()
         client.close()
     bare.append(bare_two_processes(pages, tasks))
-    for key, label in (
-        ("c1", "1 worker process (-c 1)"),
-        ("c2", "2 worker processes (-c 2)"),
-        ("big", f"2 processes, backlog of {backlog}"),
-    ):
+    for key, label in (("c1", "1 worker process (-c 1)"), ("c2", "2 worker processes (-c 2)"),
+                       ("big", f"2 processes, backlog of {backlog}")):
         r = results[key]
         rate = r["n"] / r["seconds"]
-        rows.append(
-            [
-                label,
-                r["n"],
-                rate,
-                rate / (results["c1"]["n"] / results["c1"]["seconds"]),
-                1000 * r["cpu"] / r["n"],
-                mib(r["rss"]),
-            ]
-        )
+        rows.append([label, r["n"], rate, rate / (results["c1"]["n"] / results["c1"]["seconds"]),
+                     1000 * r["cpu"] / r["n"], mib(r["rss"])])
     quarter = quarters(results["big"])
-    rows.append(
-        [
-            f"  backlog of {backlog}, per quarter (articles/s)",
-            " / ".join(f"{q:.1f}" for q in quarter),
-            "",
-            "",
-            "",
-            "",
-        ]
-    )
+    rows.append([f"  backlog of {backlog}, per quarter (articles/s)",
+                 " / ".join(f"{q:.1f}" for q in quarter), "", "", "", ""])
     ratio = (results["c2"]["n"] / results["c2"]["seconds"]) / (
-        results["c1"]["n"] / results["c1"]["seconds"]
-    )
+        results["c1"]["n"] / results["c1"]["seconds"])
     held = (min(quarter) / max(quarter)) if quarter else 0.0
     c2_rate = results["c2"]["n"] / results["c2"]["seconds"]
-    versus = (
-        f"\nbare trafilatura (defaults) in 2 processes, same pages: "
-        f"{' / '.join(f'{rate:.1f}' for rate in bare)} pages/s (before / after the workers); "
-        f"2 worker processes ÷ that: {c2_rate / (sum(bare) / len(bare)):.2f} (target ≥ 0.90)"
-    )
-    return (
-        table(
-            "Scaling: worker processes on 2 cores (corpus pages, distinct URLs)",
-            ["run", "tasks", "articles/s", "vs 1 process", "worker CPU ms/task", "peak PSS MiB"],
-            rows,
-            f"slowest ÷ fastest quarter of the backlog: {held:.2f}",
-        )
-        + versus
-        + f"\nHEADLINE 2 worker processes ÷ 1, articles/s: {ratio:.2f} (2 cores; ideal 2.0)"
-    )
+    return table(
+        "Scaling: worker processes on 2 cores (corpus pages, distinct URLs)",
+        ["run", "tasks", "articles/s", "vs 1 process", "worker CPU ms/task", "peak PSS MiB"],
+        rows,
+        f"slowest ÷ fastest quarter of the backlog: {held:.2f}",
+    ) + (f"\nbare trafilatura (defaults) in 2 processes, same pages: "
+         f"{' / '.join(f'{rate:.1f}' for rate in bare)} pages/s (before / after the workers); "
+         f"2 worker processes ÷ that: {c2_rate / (sum(bare) / len(bare)):.2f} (target ≥ 0.90)"
+         f"\nHEADLINE 2 worker processes ÷ 1, articles/s: {ratio:.2f} (2 cores; ideal 2.0)")
 
 
 def main() -> None:
