@@ -62,7 +62,7 @@ def run_newspaper(case: Case) -> Result:
     article = newspaper.Article(case.url, fetch_images=False)
     article.download(input_html=case.html.decode("utf-8", "replace"))
     article.parse()
-    return Result(article.title, list(article.authors), _day(article.publish_date), article.text)
+    return Result(article.title, _names(article.authors), _day(article.publish_date), article.text)
 
 
 @cache
@@ -76,7 +76,7 @@ def _goose() -> Any:
 def run_goose(case: Case) -> Result:
     found = _goose().extract(raw_html=case.html.decode("utf-8", "replace"))
     return Result(
-        found.title, list(found.authors or []), _day(found.publish_date), found.cleaned_text or ""
+        found.title, _names(found.authors), _day(found.publish_date), found.cleaned_text or ""
     )
 
 
@@ -88,6 +88,15 @@ def run_readability(case: Case) -> Result:
     for element in body.iter(*_BLOCKS):
         element.tail = "\n" + (element.tail or "")
     return Result(title=document.short_title(), text=body.text_content())
+
+
+def _names(value: object) -> list[str]:
+    """A peer's authors as a flat list of strings (goose3 nests lists on some pages)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [name for item in value for name in _names(item)]
+    return []
 
 
 def _day(value: object) -> datetime | date | None:
@@ -212,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--limit", type=int, default=None, help="first N pages (smoke run)")
+    parser.add_argument("--step", type=int, default=1, help="every STEP-th page (a spread sample)")
     parser.add_argument("--repeat", type=int, default=1, help="timing runs per page")
     parser.add_argument(
         "--core",
@@ -223,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     core = args.core if args.core is not None else min(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {core})
     no_network()
-    cases = load_cases(args.corpus, args.limit)
+    cases = load_cases(args.corpus)[:: max(1, args.step)][: args.limit]
     results, cpu = measure(cases, max(1, args.repeat))
     print(report(cases, results, cpu), flush=True)
     return 0
