@@ -28,7 +28,7 @@ SUITE: list[tuple[str, list[str], list[str]]] = [
     ("bench.footprint", [], ["--smoke"]),
     ("bench.quality", ["--repeat", "1"], ["--limit", "3", "--repeat", "1"]),
     ("bench.peers", [], ["--limit", "3"]),
-    ("bench.memory", [], []),
+    ("bench.memory", [], ["--smoke"]),
     ("bench.hostile", [], ["--smoke"]),
 ]
 

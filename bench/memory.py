@@ -1,13 +1,14 @@
 """Peak memory of one worker process on one page: the heaviest corpus page, a 20 MB page.
 
-    python -m bench.memory
+    python -m bench.memory [--smoke]
 
 Each case runs in a fresh child process that imports what a worker imports and extracts a
 small corpus page first (so the language model and caches are loaded, as in a warm worker),
 then resets the peak (``VmHWM``, via ``/proc/self/clear_refs``) and runs ``extract_article``
 on the page: RSS before, peak RSS during the call, their difference, and the CPU seconds.
 The 20 MB page is ``bench.hostile``'s (a story followed by 20 MB of related-story blocks),
-handed to ``extract_article`` directly (the fetcher would refuse it as ``too_large``).
+handed to ``extract_article`` directly (the fetcher would refuse it as ``too_large``);
+``--smoke`` uses a 6 MB one instead.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from service.errors import IngestError
 from service.extraction import extract_article
 from service.models import FetchedPage
 
-CASES = ("heaviest corpus page", "20 MB page")
+CASES = ("heaviest corpus page", "big page (bench.hostile's)")
 
 
 def corpus_page(name: str) -> tuple[str, bytes]:
@@ -37,11 +38,11 @@ def corpus_page(name: str) -> tuple[str, bytes]:
     return str(meta["url"]), gzip.decompress((PAGES / f"{name}.html.gz").read_bytes())
 
 
-def child(case: str, warm: str, heaviest: str) -> None:
+def child(case: str, warm: str, heaviest: str, big: int) -> None:
     now = datetime.now(UTC)
     url, content = corpus_page(warm)
     extract_article(FetchedPage(requested_url=url, url=url, content=content, fetched_at=now))
-    url, content = (PAGE_URL, big_page(20_000_000)) if case == CASES[1] else corpus_page(heaviest)
+    url, content = (PAGE_URL, big_page(big)) if case == CASES[1] else corpus_page(heaviest)
     page = FetchedPage(requested_url=url, url=url, content=content, fetched_at=now)
     del content
     gc.collect()
@@ -69,17 +70,20 @@ def child(case: str, warm: str, heaviest: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--smoke", action="store_true", help="a 6 MB page instead of 20 MB")
     args = parser.parse_args()
     if args.child:
-        child(*args.child)
+        case, warm, heaviest, big = args.child
+        child(case, warm, heaviest, int(big))
         return
+    big_bytes = 6_000_000 if args.smoke else 20_000_000
     pages = sorted(load_pages(), key=lambda page: len(page.html))
     names = [pages[0].name, pages[-1].name]  # the warm-up page, the heaviest page
     rows: list[list[object]] = []
     for case in CASES:
         out = subprocess.run(
-            [sys.executable, "-m", "bench.memory", "--child", case, *names],
+            [sys.executable, "-m", "bench.memory", "--child", case, *names, str(big_bytes)],
             cwd=REPO,
             check=True,
             capture_output=True,
@@ -108,7 +112,7 @@ def main() -> None:
     heavy, big = rows
     print(
         f"HEADLINE peak RSS of one worker process: heaviest corpus page {heavy[3]:.0f} MiB, "
-        f"20 MB page {big[3]:.0f} MiB"
+        f"{big_bytes // 1_000_000} MB page {big[3]:.0f} MiB"
     )
 
 

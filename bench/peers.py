@@ -18,6 +18,7 @@ installs them).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import socket
 import statistics
@@ -122,6 +123,19 @@ PEERS: dict[str, tuple[Extractor, tuple[str, ...]]] = {
 }
 
 
+PEER_MODULES = {"newspaper4k": "newspaper", "goose3": "goose3", "readability-lxml": "readability"}
+
+
+def installed() -> tuple[dict[str, tuple[Extractor, tuple[str, ...]]], list[str]]:
+    """The extractors whose library is installed, and the names of those that are not."""
+    found = {
+        name: peer
+        for name, peer in PEERS.items()
+        if name not in PEER_MODULES or importlib.util.find_spec(PEER_MODULES[name]) is not None
+    }
+    return found, [name for name in PEERS if name not in found]
+
+
 def guarded(extractor: Extractor) -> Extractor:
     """A peer's crash on a page is that page's miss, not the end of the run."""
 
@@ -148,7 +162,7 @@ def measure(
     cases: list[Case], repeat: int
 ) -> tuple[dict[str, list[Result]], dict[str, list[float]]]:
     """Every extractor on every page, alternating order, ``repeat`` times; min CPU s a page."""
-    runs = {name: guarded(extractor) for name, (extractor, _fields) in PEERS.items()}
+    runs = {name: guarded(extractor) for name, (extractor, _fields) in installed()[0].items()}
     for run in runs.values():  # warm-up: imports, models, caches
         run(cases[0])
     results: dict[str, list[Result]] = {name: [] for name in runs}
@@ -170,7 +184,7 @@ def measure(
 
 
 def report(cases: list[Case], results: dict[str, list[Result]], cpu: dict[str, list[float]]) -> str:
-    names = list(PEERS)
+    names = list(results)
     metrics: list[tuple[str, str, Callable[[Case, Result], float]]] = [
         ("body ROUGE-L F1", "body", body_f1),
         ("title match %", "title", title_ok),
@@ -234,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     os.sched_setaffinity(0, {core})
     no_network()
     cases = load_cases(args.corpus)[:: max(1, args.step)][: args.limit]
+    missing = installed()[1]
+    if missing:
+        print(f"not installed, left out: {', '.join(missing)} (pip install -e '.[peers]')")
     results, cpu = measure(cases, max(1, args.repeat))
     print(report(cases, results, cpu), flush=True)
     return 0
