@@ -60,6 +60,9 @@ def read_xml(
         return RawFeed(memory.meta, items=refs, channel_hash=channel_hash)
     skipped = [item for item, k in zip(tree.items, known, strict=True) if k is not None]
     xmltree.drop(skipped)
+    xmltree.cap_metadata(
+        tree, [item for item, k in zip(tree.items, known, strict=True) if k is None]
+    )
     prepared = xmltree.serialise(tree)
     guard.refuse_declarations(prepared)  # defence in depth: exactly what feedparser will see
     result = _feedparser(prepared, url)

@@ -83,11 +83,14 @@ class Tree:
 
 def prepare(data: bytes, *, max_items: int) -> bytes:
     """``data`` (UTF-8) as well-formed UTF-8 XML with at most ``max_items`` items."""
-    return serialise(repair(data, max_items=max_items))
+    tree = repair(data, max_items=max_items)
+    cap_metadata(tree, tree.items)
+    return serialise(tree)
 
 
 def repair(data: bytes, *, max_items: int) -> Tree:
-    """``data`` (UTF-8) parsed, repaired and trimmed to at most ``max_items`` items."""
+    """``data`` (UTF-8) parsed, repaired and trimmed to at most ``max_items`` items; its
+    metadata not yet capped (``cap_metadata``: only for what feedparser will get)."""
     parser = etree.XMLParser(
         recover=True,
         resolve_entities=False,
@@ -112,8 +115,12 @@ def repair(data: bytes, *, max_items: int) -> Tree:
     if any(error.domain_name == "NAMESPACE" for error in parser.error_log):
         _rename_unbound_prefixes(root)
     _replace_entity_references(root)
-    _cap_metadata([*channels, *items])
     return Tree(root, channels, items)
+
+
+def cap_metadata(tree: Tree, items: list[etree._Element]) -> None:
+    """The metadata of the channels and of ``items`` capped (see ``_cap_metadata``)."""
+    _cap_metadata([*tree.containers, *items])
 
 
 def serialise(tree: Tree) -> bytes:
@@ -246,10 +253,11 @@ def _cap_metadata(containers: list[etree._Element]) -> None:
     feedparser runs regexes on metadata that are slow on long values: its e-mail regex on
     author fields is quadratic (200 KB of ``a.a.a.`` in ``<author>``: 250 s).
     """
+    members = set(containers)
     for container in containers:
         for child in container.iterchildren(tag=etree.Element):
             name = _local(child.tag)
-            if name in _CONTENT or child in containers:
+            if name in _CONTENT or child in members:
                 continue
             limit = (
                 _AUTHOR_CHARS if name in _AUTHORS else _URL_CHARS if name in _URLS else _TEXT_CHARS
