@@ -19,8 +19,8 @@ import multiprocessing
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -63,20 +63,29 @@ def serve_corpus(origin: Origin, corpus: Path) -> list[str]:
 def _origin_child(corpus: Path, pipe: Connection) -> None:
     with Origin() as origin:
         pipe.send(serve_corpus(origin, corpus))
+        pipe.recv()  # "cpu": the CPU seconds spent serving so far
+        pipe.send(time.process_time())
         pipe.recv()  # until the parent is done
 
 
 @contextmanager
-def corpus_origin(corpus: Path) -> Iterator[list[str]]:
-    """The corpus served from a child process (its CPU is not the poller's); the URLs."""
+def corpus_origin(corpus: Path) -> Iterator[tuple[list[str], Callable[[], float]]]:
+    """The corpus served from a child process (its CPU is not the poller's): the URLs and
+    a function that asks the origin for its CPU seconds."""
     context = multiprocessing.get_context("fork")  # started before any thread of ours
     ours, theirs = context.Pipe()
     child = context.Process(target=_origin_child, args=(corpus, theirs), daemon=True)
     child.start()
+
+    def origin_cpu() -> float:
+        ours.send("cpu")
+        return float(ours.recv())
+
     try:
-        yield ours.recv()
+        yield ours.recv(), origin_cpu
     finally:
-        ours.send("stop")
+        with suppress(OSError):
+            ours.send("stop")
         child.join(timeout=10)
         if child.is_alive():
             child.kill()
@@ -97,7 +106,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args()
     with (
-        corpus_origin(args.corpus) as urls,
+        corpus_origin(args.corpus) as (urls, origin_cpu),
         tempfile.TemporaryDirectory() as tmp,
         EmbeddedRedis(Path(tmp), appendonly=False) as server,
     ):
@@ -141,6 +150,7 @@ def main() -> None:
             print(f"{'  dead ' + kind:28} {n:>8}")
         print(f"{'cycle wall time (s)':28} {wall:>8.2f}")
         print(f"{'poller CPU per feed (ms)':28} {1000 * cpu / len(urls):>8.1f}")
+        print(f"{'origin CPU per feed (ms)':28} {1000 * origin_cpu() / len(urls):>8.1f}")
         print(f"{'feeds per CPU-second':28} {len(urls) / cpu:>8.1f}")
         client.close()
 
