@@ -14,7 +14,7 @@ import redis
 
 from service.feeds import FeedMemory
 from service.fetching import AsyncFetcher
-from service.poller import Poller
+from service.poller import Claim, Poller
 from service.registry import Registry, feed_id
 from service.settings import Settings
 from service.streams import Streams
@@ -22,8 +22,15 @@ from tests.support.origin import Origin
 from tests.support.sitegen import rss_feed
 
 
+def only_feed_url(registry: Registry) -> str:
+    """The one feed registered."""
+    (url,) = registry.urls().values()
+    return url
+
+
 def poll_once(settings: Settings, client: redis.Redis, enqueued: list[tuple[str, str]]) -> str:
     registry = Registry(client, settings)
+    client.zadd(registry.schedule_key, {feed_id(only_feed_url(registry)): 0})  # due now
 
     async def run() -> str:
         async with AsyncFetcher(settings) as fetcher:
@@ -34,8 +41,8 @@ def poll_once(settings: Settings, client: redis.Redis, enqueued: list[tuple[str,
                 fetcher,
                 lambda url, _feed, entry: enqueued.append((url, (entry or {})["title"])),
             )
-            ids, lease = registry.claim_due(now=1e12, limit=1)
-            return await poller.poll(ids[0], lease)
+            ids, lease = registry.claim_due(1, owner=poller.owner)
+            return await poller.poll(Claim(ids[0], "", lease))
 
     return asyncio.run(run())
 
