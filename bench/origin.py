@@ -14,6 +14,8 @@ Routes (every URL the feeds list is served too):
 - ``/feed/static/<n>.xml``: a fixed 50-item RSS feed with an ETag (304 on ``If-None-Match``);
 - ``/feed/changing/<n>.xml``: 50 items that move on by one at every request (new body, new
   ETag: one new entry per poll);
+- ``/feed/news/<n>.xml``: the same with a realistic news feed (``news_feed``: about 2 KB of
+  ``content:encoded`` an item, ≈ 150 KB a document, a new ``lastBuildDate`` each time);
 - ``/feed/timed/<n>.xml``: item k appears at ``t0 + phase(n) + k * gap``; the newest 20
   visible items, 304 while none appeared; ``/_stats`` tells when each item was first served
   in the feed, and when its page was first fetched.
@@ -73,6 +75,46 @@ def changing_feed(base: str, n: int, version: int, pages: list[str]) -> bytes:
     start = 1_700_000_000.0
     items = range(version, version + FEED_ITEMS)
     return rss(base, f"c{n}", [(k, start + 600 * k) for k in items], pages)
+
+
+NEWS_PARAGRAPH = ("<p>The harbour committee heard from {who} on the storm damage to the railway "
+                  "bridge, the market hall and the sea wall, and on what the repairs will cost "
+                  "the town over the <a href=\"{base}/budget/{k}\">next three years</a>.</p>")
+NEWS_PEOPLE = ("residents", "the engineers", "the mayor", "two shop owners", "the ferry company")
+
+
+def news_item_xml(base: str, feed: str, k: int, page: str, when: float) -> str:
+    """One item of a realistic news feed: title, link, guid, dates, author, categories, a
+    summary, an image and about 2 KB of ``content:encoded``."""
+    link = f"{base}/page/{feed}-{k}/{page}"
+    paragraphs = "".join(NEWS_PARAGRAPH.format(who=NEWS_PEOPLE[(k + i) % 5], base=base, k=k)
+                         for i in range(9))
+    content = (f"<figure><img src=\"{base}/img/{k}.jpg\" alt=\"The bridge\"/></figure>"
+               f"<h2>Story {k}</h2>{paragraphs}")
+    return (f"<item><title>Story {k} of feed {feed}: the harbour budget</title>"
+            f"<link>{link}</link><guid isPermaLink=\"false\">{feed}-story-{k}</guid>"
+            f"<pubDate>{formatdate(when, usegmt=True)}</pubDate>"
+            f"<dc:creator>Ann Reporter</dc:creator><category>Local</category>"
+            f"<category>Harbour</category><description>{SUMMARY}</description>"
+            f"<media:content url=\"{base}/img/{k}.jpg\" medium=\"image\"/>"
+            f"<content:encoded><![CDATA[{content}]]></content:encoded></item>")
+
+
+def news_feed(base: str, n: int, version: int, pages: list[str]) -> bytes:
+    """Version v of a realistic news feed: items v .. v+49, newest first, built at v."""
+    start = 1_700_000_000.0
+    first = zlib.crc32(f"n{n}".encode())
+    body = "".join(news_item_xml(base, f"n{n}", k, pages[(first + k) % len(pages)],
+                                 start + 600 * k)
+                   for k in range(version + FEED_ITEMS - 1, version - 1, -1))
+    built = formatdate(start + 600 * (version + FEED_ITEMS), usegmt=True)
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:media="http://search.yahoo.com/mrss/"><channel>'
+            f"<title>News {n}</title><link>{base}/</link><description>bench news</description>"
+            f"<language>en</language><lastBuildDate>{built}</lastBuildDate><ttl>5</ttl>"
+            f"{body}</channel></rss>").encode()
 
 
 class Timed:
@@ -139,10 +181,11 @@ class App:
             if key not in self.cache:
                 self.cache[key] = static_feed(base, n, self.pages)
             return 200, {**rss_type, "ETag": etag}, self.cache[key]
-        if kind == "changing":
-            version = self.versions.get(f"{base}/c{n}", 0) + 1
-            self.versions[f"{base}/c{n}"] = version
-            return 200, {**rss_type, "ETag": f'"c{n}-{version}"'}, changing_feed(
+        if kind in ("changing", "news"):
+            key = f"{base}/{kind[0]}{n}"
+            version = self.versions[key] = self.versions.get(key, 0) + 1
+            make = changing_feed if kind == "changing" else news_feed
+            return 200, {**rss_type, "ETag": f'"{kind[0]}{n}-{version}"'}, make(
                 base, n, version, self.pages)
         if kind == "timed" and self.timed is not None:
             return self.timed_feed(n, base, inm)

@@ -31,7 +31,7 @@ from kombu.exceptions import OperationalError
 
 from service.discovery import document_kind
 from service.errors import IngestError, NotModified, PermanentError, TransientError
-from service.feeds import parse_feed
+from service.feeds import FeedMemory, FeedUpdate, parse_feed_update
 from service.fetching import AsyncFetcher
 from service.fetching.client import address_guard
 from service.hashing import short_hash
@@ -218,20 +218,24 @@ class Poller:
         state.etag, state.last_modified = page.etag or "", page.last_modified or ""
         if body_hash == state.body_hash:
             return self._quiet(state, "unchanged"), state.interval
+        memory = FeedMemory.loads(await self._call(self.registry.item_memory, state.id))
         try:
-            feed = await self._parse(state, page)
+            update = await self._parse(state, page, memory=memory)
         except IngestError as exc:
             return "error", await self._call(self._failed, state, exc)
         async with self._entries_lock(state.id):
-            new = await self._call(self._deliver, state, feed, claim)
+            new = await self._call(self._deliver, state, update, claim)
         if self.websub is not None and state.kind == "feed":
             self.websub.discovered(state.id, page)
         state.body_hash = body_hash
-        self._learn(state, feed, page, new)
+        self._learn(state, update, page, new)
         return "fetched", state.interval
 
-    async def _parse(self, state: FeedState, page: FetchedPage) -> ParsedFeed:
-        """The document as entries: a sitemap (by its content) or a feed."""
+    async def _parse(
+        self, state: FeedState, page: FetchedPage, *, memory: FeedMemory | None = None
+    ) -> FeedUpdate:
+        """The document as entries: a sitemap (by its content) or a feed; with ``memory``,
+        a feed's items met last time are not parsed again (``service.feeds.memory``)."""
         state.kind = "sitemap" if document_kind(page.content) == "sitemap" else "feed"
         if state.kind == "sitemap":
             slots = asyncio.Semaphore(self.settings.poll_per_host)  # its children, at once
@@ -240,21 +244,23 @@ class Poller:
                 async with slots:
                     return await self.fetcher.fetch(url, kind="feed")
 
-            return await read_sitemap(
+            sitemap = await read_sitemap(
                 page,
                 source_url=state.url,
                 limits=sitemap_limits(self.settings, self.clock()),
                 fetch=fetch_child,
                 on_error=lambda url, exc: self._child_failed(state, url, exc),
             )
+            return FeedUpdate(sitemap)
         return await asyncio.to_thread(
-            parse_feed,
+            parse_feed_update,
             page.content,
             url=page.url,
             content_type=page.content_type,
             max_items=self.settings.max_items_per_poll,
             max_bytes=self.settings.max_feed_bytes,
             links=self.links,
+            memory=memory or FeedMemory(),
         )
 
     def _child_failed(self, state: FeedState, url: str, exc: IngestError) -> None:
@@ -276,7 +282,7 @@ class Poller:
         state = await self._call(self.registry.state, fid)
         if state is None:
             return 0
-        feed = await self._parse(state, page)
+        feed = (await self._parse(state, page)).feed
         async with self._entries_lock(fid):
             new = await self._call(self._enqueue_new, state, feed, source="pushed")
         if new:
@@ -291,14 +297,15 @@ class Poller:
             return nullcontext()
         return entries_lock(self.registry.client, self.settings.key_prefix, fid)
 
-    def _learn(self, state: FeedState, feed: ParsedFeed, page: FetchedPage, new: int) -> None:
+    def _learn(self, state: FeedState, update: FeedUpdate, page: FetchedPage, new: int) -> None:
+        feed = update.feed
         self._recovered(state)
         state.interval = honour_hints(
             learned_interval(
                 state.interval,
                 self.bounds,
                 new_entries=new,
-                published=[e.published_at for e in feed.entries if e.published_at],
+                published=update.published(),  # of skipped items too
             ),
             self.bounds,
             hints=[feed.ttl_seconds, page.cache_control_max_age],
@@ -310,7 +317,7 @@ class Poller:
         log.info(
             "feed_polled",
             feed=state.url,
-            entries=len(feed.entries),
+            entries=update.entries_total,
             new=new,
             next_in=round(state.interval, 1),
         )
@@ -321,17 +328,25 @@ class Poller:
         state.interval = learned_interval(state.interval, self.bounds, new_entries=0, published=())
         return result
 
-    def _deliver(self, state: FeedState, feed: ParsedFeed, claim: Claim) -> int:
-        """(Worker thread.) Renew the lease, then enqueue and remember the entries."""
+    def _deliver(self, state: FeedState, update: FeedUpdate, claim: Claim) -> int:
+        """(Worker thread.) Renew the lease, then enqueue and remember the entries, then
+        the items they came from (the item memory: after the seen-set, never before)."""
         # Renewed first: if another poller took the feed over meanwhile, it enqueues them.
         lease = self.registry.renew(claim.fid, claim.lease)
         if lease is None:
             raise LeaseLost(claim.fid)
         claim.lease = lease
-        return self._enqueue_new(state, feed)
+        new = self._enqueue_new(state, update.feed, discovered=update.entries_total)
+        self.registry.save_item_memory(state.id, update.memory.dumps())
+        return new
 
     def _enqueue_new(
-        self, state: FeedState, feed: ParsedFeed, *, source: SourceKind | None = None
+        self,
+        state: FeedState,
+        feed: ParsedFeed,
+        *,
+        source: SourceKind | None = None,
+        discovered: int | None = None,
     ) -> int:
         """(Worker thread.) Enqueue the new and changed entries, then remember them."""
         todo = self.registry.classify(state.id, feed.entries)
@@ -346,7 +361,8 @@ class Poller:
         )
         kind: SourceKind = source or ("sitemap" if state.kind == "sitemap" else "feed")
         record_enqueued(self.registry.client, self.settings.key_prefix, kind, len(todo))
-        metrics.record_entries(len(feed.entries), [kind for _e, kind in todo])
+        total = len(feed.entries) if discovered is None else discovered
+        metrics.record_entries(total, [kind for _e, kind in todo])
         return len(todo)
 
     def _enqueue_entry(self, state: FeedState, entry: FeedEntry) -> None:

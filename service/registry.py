@@ -9,6 +9,9 @@ Keys (``<p>`` is the key prefix):
 - ``<p>:leases``           HASH feed id -> the poller holding its lease (while one does)
 - ``<p>:seen:<id>``        ZSET entry id -> first seen (bounded to ``seen_per_feed``)
 - ``<p>:seenfp:<id>``      HASH entry id -> fingerprint of what the feed said (edits)
+- ``<p>:items:<id>``       STRING the item hashes of the feed's last parsed document
+                           (``service.feeds.memory.FeedMemory``: bounded by the items of
+                           one document, ``max_items_per_poll``)
 """
 
 from __future__ import annotations
@@ -197,6 +200,9 @@ class Registry:
     def state_key(self, fid: str) -> str:
         return f"{self.prefix}:feed:{fid}"
 
+    def items_key(self, fid: str) -> str:
+        return f"{self.prefix}:items:{fid}"
+
     # -- registry -------------------------------------------------------------------
     def add(self, url: str, title: str | None = None, *, now: float) -> bool:
         """Register a feed, due at once; False when it was registered already."""
@@ -223,7 +229,12 @@ class Registry:
         pipe.hdel(self.feeds_key, fid)
         pipe.zrem(self.schedule_key, fid)
         pipe.hdel(self.leases_key, fid)
-        pipe.delete(self.state_key(fid), f"{self.prefix}:seen:{fid}", f"{self.prefix}:seenfp:{fid}")
+        pipe.delete(
+            self.state_key(fid),
+            f"{self.prefix}:seen:{fid}",
+            f"{self.prefix}:seenfp:{fid}",
+            self.items_key(fid),
+        )
         return bool(pipe.execute()[0])
 
     def urls(self) -> dict[str, str]:
@@ -315,6 +326,16 @@ class Registry:
             elif old is not None and _str(old) != entry.fingerprint():
                 out.append((entry, "changed"))
         return out
+
+    def item_memory(self, fid: str) -> bytes | str | None:
+        """What the last parse of the feed remembered of its items (see ``save_item_memory``)."""
+        value: bytes | str | None = self.client.get(self.items_key(fid))
+        return value
+
+    def save_item_memory(self, fid: str, memory: bytes) -> None:
+        """Kept next to the seen-set, after it: an item is remembered only once its entry
+        was handled (enqueued and marked seen)."""
+        self.client.set(self.items_key(fid), memory)
 
     def mark_seen(self, fid: str, entries: Iterable[FeedEntry], *, now: float) -> int:
         args: list[str | float | int] = [now, self.settings.seen_per_feed]

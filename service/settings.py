@@ -150,7 +150,10 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Seconds between two scheduling ticks of the poller."
     )
     max_items_per_poll: int = Field(
-        default=200, ge=1, description="Entries of one feed document considered per poll."
+        default=200,
+        ge=1,
+        description="Entries of one feed document considered per poll: the newest, by date "
+        "when the items have dates (else the first in document order).",
     )
     seen_per_feed: int = Field(
         default=2000,

@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 
 import orjson
 
 from service.errors import PermanentError, Reason
-from service.feeds.raw import RawDate, RawEntry, RawFeed, RawText
+from service.feeds.dates import parse_date
+from service.feeds.memory import EMPTY, FeedMemory, item_hash
+from service.feeds.newest import keep_newest
+from service.feeds.raw import ItemRef, RawChannel, RawDate, RawEntry, RawFeed, RawText
 
 _VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 
 JsonObject = Mapping[str, object]
 
 
-def read_json(content: bytes) -> RawFeed:
-    """The feed in a JSON Feed document; ``NOT_A_FEED`` for any other JSON."""
+def read_json(
+    content: bytes, *, max_items: int, memory: FeedMemory = EMPTY, context: bytes = b""
+) -> RawFeed:
+    """The feed in a JSON Feed document (its newest ``max_items`` items); ``NOT_A_FEED`` for
+    any other JSON.
+
+    Items whose hash ``memory`` holds are not read again (see :mod:`service.feeds.memory`):
+    an item is hashed as its JSON with sorted keys, within ``context`` and the feed's
+    version, title and authors (which its entry reads or inherits).
+    """
     document = _load(content)
     if not isinstance(document, Mapping):
         raise PermanentError("JSON, but not a JSON Feed (not an object)", reason=Reason.NOT_A_FEED)
@@ -32,13 +44,30 @@ def read_json(content: bytes) -> RawFeed:
             "JSON, but not a JSON Feed (no jsonfeed.org version or no items)",
             reason=Reason.NOT_A_FEED,
         )
-    return RawFeed(
+    channel = RawChannel(
         format=_format(version),
         title=RawText(_str(document, "title")),
         site_url=_str(document, "home_page_url"),
         authors=_authors(document),
-        entries=_entries(items),
     )
+    kept = keep_newest([i for i in items if isinstance(i, Mapping)], max_items, _item_date)
+    context += b"\x1e" + orjson.dumps([channel.format, channel.title.value, channel.authors])
+    refs = tuple(ItemRef(h, memory.items.get(h)) for h in (_hash(context, i) for i in kept))
+    fresh = (item for item, ref in zip(kept, refs, strict=True) if ref.known is None)
+    return RawFeed(channel, entries=(_entry(item) for item in fresh), items=refs)
+
+
+def _hash(context: bytes, item: JsonObject) -> str:
+    """The item's hash; "" (never remembered: always read) when orjson cannot write it back
+    (nested deeper than it writes)."""
+    try:
+        return item_hash(context, orjson.dumps(item, option=orjson.OPT_SORT_KEYS))
+    except orjson.JSONEncodeError:
+        return ""
+
+
+def _item_date(item: JsonObject) -> datetime | None:
+    return parse_date(_str(item, "date_published")) or parse_date(_str(item, "date_modified"))
 
 
 def _load(content: bytes) -> object:
@@ -66,12 +95,6 @@ def _format(version: str) -> str:
     number = version.rsplit("/", 1)[-1].strip()
     digits = "".join(ch for ch in number if ch.isdigit())[:3] or "1"
     return f"jsonfeed{digits if len(digits) > 1 else digits + '0'}"
-
-
-def _entries(items: list[object]) -> Iterator[RawEntry]:
-    for item in items:
-        if isinstance(item, Mapping):
-            yield _entry(item)
 
 
 def _entry(item: JsonObject) -> RawEntry:

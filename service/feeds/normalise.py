@@ -8,18 +8,21 @@
   control characters removed), deduplicated; summary falls back to the content's text;
 - dates in UTC (``published_at`` falls back to the updated date);
 - ``content_html`` sanitised; image: the first http(s) media/enclosure image;
-- the first ``max_items`` items in document order, then later duplicates (same id) dropped.
+- at most ``max_items`` items (the adapters keep the newest: :mod:`service.feeds.newest`),
+  then later duplicates (same id) dropped — also of items skipped as already met
+  (:mod:`service.feeds.memory`), by the id they gave then.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from service.addresses import AddressGuard
 from service.feeds.dates import parse_date
-from service.feeds.raw import RawEntry, RawFeed, RawText
+from service.feeds.memory import EMPTY, FeedMemory, FeedUpdate, known_item
+from service.feeds.raw import ItemRef, KnownItem, RawEntry, RawFeed, RawText
 from service.feeds.sanitize import sanitize_html
 from service.feeds.text import clean_text, html_to_text, plain_to_text, text_to_html
 from service.hashing import short_hash
@@ -37,26 +40,54 @@ _BY = re.compile(r"^by\s+", re.IGNORECASE)
 
 def build_feed(
     raw: RawFeed, *, url: str, max_items: int, links: AddressGuard | None = None
-) -> ParsedFeed:
+) -> FeedUpdate:
+    """The entries of the items parsed, what the skipped ones gave, and the new memory."""
     permits = links.permits_link if links is not None else _any_link
-    title = text_of(raw.title, MAX_TITLE_LENGTH)
+    channel = raw.channel
+    title = text_of(channel.title, MAX_TITLE_LENGTH)
+    fresh = iter(raw.entries)
     entries: list[FeedEntry] = []
+    unchanged: list[KnownItem] = []
+    remembered: dict[str, KnownItem] = {}
     seen: set[str] = set()
-    for raw_entry in islice(raw.entries, max(0, max_items)):
-        entry = normalise_entry(
-            raw_entry, feed_url=url, feed_title=title, feed_authors=raw.authors, permits=permits
-        )
-        if entry is not None and entry.entry_id not in seen:
-            seen.add(entry.entry_id)
-            entries.append(entry)
-    return ParsedFeed(
+    for ref in islice(raw.items or _unhashed(), max(0, max_items)):
+        item = ref.known
+        if item is None:
+            raw_entry = next(fresh, None)
+            if raw_entry is None:
+                break
+            entry = normalise_entry(
+                raw_entry,
+                feed_url=url,
+                feed_title=title,
+                feed_authors=channel.authors,
+                permits=permits,
+            )
+            item = known_item(entry)
+            if entry is not None and item.entry not in seen:
+                entries.append(entry)
+        elif item.entry is not None and item.entry not in seen:
+            unchanged.append(item)
+        if item.entry is not None:
+            seen.add(item.entry)
+        if ref.hash:
+            remembered[ref.hash] = item
+    feed = ParsedFeed(
         url=url,
         title=title,
-        site_url=resolve_url(url, raw.site_url),
-        format=raw.format,
+        site_url=resolve_url(url, channel.site_url),
+        format=channel.format,
         entries=tuple(entries),
-        ttl_seconds=raw.ttl_seconds,
+        ttl_seconds=channel.ttl_seconds,
     )
+    memory = FeedMemory(raw.channel_hash, channel, remembered) if raw.items else EMPTY
+    return FeedUpdate(feed, tuple(unchanged), memory)
+
+
+def _unhashed() -> Iterator[ItemRef]:
+    """Items without hashes: every one is parsed."""
+    while True:
+        yield ItemRef("")
 
 
 def normalise_entry(

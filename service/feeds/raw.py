@@ -43,10 +43,40 @@ class RawEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class RawFeed:
+class RawChannel:
+    """The feed's own metadata (what an item-skipping parse keeps from the last one)."""
+
     format: str
     title: RawText = RawText()
     site_url: str | None = None
     authors: tuple[str, ...] = ()  # inherited by entries without their own (Atom, JSON Feed)
     ttl_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownItem:
+    """What an item gave when it was parsed: the short hash of its entry id (``None``: no
+    entry) and its publication date as a Unix time (for the learned poll interval)."""
+
+    entry: str | None = None
+    published: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """One item of the document, in document order: the hash of its bytes (in context) and,
+    when a parse of the same feed met these very bytes before, what they gave then (the
+    item was then not handed to the parser)."""
+
+    hash: str
+    known: KnownItem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawFeed:
+    channel: RawChannel
+    # Entries of the items parsed, in document order: those of ``items`` whose ``known`` is
+    # None, one for one; every item when ``items`` is empty (no item hashes available).
     entries: Iterator[RawEntry] = field(default_factory=lambda: iter(()))
+    items: tuple[ItemRef, ...] = ()
+    channel_hash: str = ""  # hash of the channel metadata (in context); "" when not known

@@ -14,7 +14,8 @@ import feedparser
 
 from service.errors import PermanentError, Reason
 from service.feeds import decode, guard, xmltree
-from service.feeds.raw import RawDate, RawEntry, RawFeed, RawText
+from service.feeds.memory import EMPTY, FeedMemory, item_hash
+from service.feeds.raw import ItemRef, RawChannel, RawDate, RawEntry, RawFeed, RawText
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _SY_PERIODS = {
@@ -27,26 +28,63 @@ _SY_PERIODS = {
 MAX_HINT_SECONDS = 366 * 86400
 
 
-def read_xml(content: bytes, *, url: str, content_type: str | None, max_items: int) -> RawFeed:
-    """The feed in an RSS/Atom document (its first ``max_items`` items); ``NOT_A_FEED`` for
-    HTML or other XML."""
+def read_xml(
+    content: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    max_items: int,
+    memory: FeedMemory = EMPTY,
+    context: bytes = b"",
+) -> RawFeed:
+    """The feed in an RSS/Atom document (its newest ``max_items`` items); ``NOT_A_FEED`` for
+    HTML or other XML.
+
+    Items whose hash ``memory`` holds are not handed to feedparser (see
+    :mod:`service.feeds.memory`); ``context`` (the feed URL, the link policy) goes into
+    every hash.
+    """
     served_as = content_type or "no content type"
     data = decode.to_utf8(content, content_type)
     guard.refuse_declarations(data)
     if guard.root_name(data) == "html":
         raise PermanentError(f"an HTML page, not a feed ({served_as})", reason=Reason.NOT_A_FEED)
-    prepared = xmltree.prepare(data, max_items=max_items)
+    tree = xmltree.repair(data, max_items=max_items)
+    within = context + b"\x1e" + xmltree.context_bytes(tree)
+    hashes = [item_hash(within, xmltree.item_bytes(item)) for item in tree.items]
+    known = [memory.items.get(h) for h in hashes]
+    channel_hash = item_hash(within, xmltree.channel_bytes(tree))
+    if memory.meta is not None and channel_hash == memory.channel and None not in known:
+        # Nothing new: not even the channel (the document differs elsewhere, e.g. whitespace).
+        refs = tuple(ItemRef(h, k) for h, k in zip(hashes, known, strict=True))
+        return RawFeed(memory.meta, items=refs, channel_hash=channel_hash)
+    skipped = [item for item, k in zip(tree.items, known, strict=True) if k is not None]
+    xmltree.drop(skipped)
+    xmltree.cap_metadata(
+        tree, [item for item, k in zip(tree.items, known, strict=True) if k is None]
+    )
+    prepared = xmltree.serialise(tree)
     guard.refuse_declarations(prepared)  # defence in depth: exactly what feedparser will see
     result = _feedparser(prepared, url)
     version = _str(result, "version")
     entries: list[Mapping[str, Any]] = list(_get(result, "entries") or ())
-    if not version and not entries:
+    if not version and not entries and not skipped:
         raise PermanentError(
             f"no RSS or Atom feed in the document ({served_as})", reason=Reason.NOT_A_FEED
         )
-    feed: Mapping[str, Any] = _get(result, "feed") or {}
-    fmt = version or "unknown"
-    return RawFeed(
+    channel = _channel(_get(result, "feed") or {}, version or "unknown")
+    matched = len(entries) == len(known) - len(skipped)
+    if skipped and (not matched or not _same_reading(channel, memory.meta)):
+        # Cannot vouch that the skipped items read as before: the whole document again.
+        return read_xml(
+            content, url=url, content_type=content_type, max_items=max_items, context=context
+        )
+    refs = tuple(ItemRef(h, k) for h, k in zip(hashes, known, strict=True)) if matched else ()
+    return RawFeed(channel, entries=_entries(entries, url), items=refs, channel_hash=channel_hash)
+
+
+def _channel(feed: Mapping[str, Any], fmt: str) -> RawChannel:
+    return RawChannel(
         format=fmt,
         title=_text(feed, "title"),
         site_url=_str(feed, "link"),
@@ -54,7 +92,16 @@ def read_xml(content: bytes, *, url: str, content_type: str | None, max_items: i
         ttl_seconds=polling_hint(
             _str(feed, "ttl"), _str(feed, "sy_updateperiod"), _str(feed, "sy_updatefrequency")
         ),
-        entries=_entries(entries, url),
+    )
+
+
+def _same_reading(channel: RawChannel, before: RawChannel | None) -> bool:
+    """Whether entries read the same under ``channel`` as under ``before``: they inherit
+    the feed's title and authors, and feedparser reads by format."""
+    return before is not None and (channel.format, channel.title, channel.authors) == (
+        before.format,
+        before.title,
+        before.authors,
     )
 
 

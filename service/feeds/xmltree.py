@@ -8,8 +8,13 @@ relies on them; XML ones: libxml2's recovery loses them); undeclared namespace p
 unknown entity references are neutralised; and the result is checked with expat,
 feedparser's own SAX parser, before it is handed over.
 
-Bounded work: items/entries beyond ``max_items`` are dropped here (feedparser spends ~30 µs
-per element), and a document still over ``MAX_ELEMENTS`` elements is refused.
+Bounded work: items/entries beyond ``max_items`` are dropped here, the newest kept
+(:mod:`service.feeds.newest`; feedparser spends ~30 µs per element), and a document still
+over ``MAX_ELEMENTS`` elements is refused.
+
+The repaired tree is also where items are split for :mod:`service.feeds.memory`: each kept
+item's bytes (``item_bytes``), the channel metadata (``channel_bytes``) and what of the
+enclosing elements can change how an item reads (``context_bytes``).
 """
 
 from __future__ import annotations
@@ -17,10 +22,14 @@ from __future__ import annotations
 import html.entities
 import re
 import xml.parsers.expat
+from dataclasses import dataclass
+from datetime import datetime
 
 from lxml import etree
 
 from service.errors import PermanentError, Reason
+from service.feeds.dates import parse_date
+from service.feeds.newest import keep_newest
 
 MAX_ELEMENTS = 50_000
 _XML_ENTITIES = {
@@ -62,8 +71,26 @@ _URLS = frozenset({"link", "guid", "id", "origlink", "comments", "url", "uri", "
 _AUTHOR_CHARS, _TEXT_CHARS, _URL_CHARS = 256, 1024, 4096
 
 
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A repaired feed document: its root, its containers (root and channels) and its kept
+    items, in document order."""
+
+    root: etree._Element
+    containers: list[etree._Element]
+    items: list[etree._Element]
+
+
 def prepare(data: bytes, *, max_items: int) -> bytes:
     """``data`` (UTF-8) as well-formed UTF-8 XML with at most ``max_items`` items."""
+    tree = repair(data, max_items=max_items)
+    cap_metadata(tree, tree.items)
+    return serialise(tree)
+
+
+def repair(data: bytes, *, max_items: int) -> Tree:
+    """``data`` (UTF-8) parsed, repaired and trimmed to at most ``max_items`` items; its
+    metadata not yet capped (``cap_metadata``: only for what feedparser will get)."""
     parser = etree.XMLParser(
         recover=True,
         resolve_entities=False,
@@ -78,7 +105,7 @@ def prepare(data: bytes, *, max_items: int) -> bytes:
         raise PermanentError(f"no XML document: {exc}", reason=Reason.NOT_A_FEED) from exc
     if root is None:
         raise PermanentError("no XML document", reason=Reason.NOT_A_FEED)
-    containers = _trim_items(root, max_items)
+    channels, items = _trim_items(root, max_items)
     elements = int(root.xpath("count(//*)"))
     if elements > MAX_ELEMENTS:
         raise PermanentError(
@@ -88,10 +115,57 @@ def prepare(data: bytes, *, max_items: int) -> bytes:
     if any(error.domain_name == "NAMESPACE" for error in parser.error_log):
         _rename_unbound_prefixes(root)
     _replace_entity_references(root)
-    _cap_metadata(containers)
-    out: bytes = etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True)
+    return Tree(root, channels, items)
+
+
+def cap_metadata(tree: Tree, items: list[etree._Element]) -> None:
+    """The metadata of the channels and of ``items`` capped (see ``_cap_metadata``)."""
+    _cap_metadata([*tree.containers, *items])
+
+
+def serialise(tree: Tree) -> bytes:
+    """The tree as the well-formed UTF-8 document feedparser gets."""
+    out: bytes = etree.tostring(tree.root.getroottree(), encoding="utf-8", xml_declaration=True)
     _check_well_formed(out)
     return out
+
+
+def drop(items: list[etree._Element]) -> None:
+    """Take ``items`` out of their document."""
+    for item in items:
+        parent = item.getparent()
+        if parent is not None:
+            parent.remove(item)
+
+
+def item_bytes(item: etree._Element) -> bytes:
+    """An item as libxml2 writes it (with the namespace declarations in scope, no tail)."""
+    out: bytes = etree.tostring(item, encoding="utf-8", with_tail=False)
+    return out
+
+
+def channel_bytes(tree: Tree) -> bytes:
+    """The feed's own metadata: every child of the containers that is no item or channel."""
+    parts = [
+        etree.tostring(child, encoding="utf-8", with_tail=False)
+        for container in tree.containers
+        for child in container.iterchildren()
+        if child.tag not in _ITEMS and child.tag not in _CHANNELS
+    ]
+    return b"\x00".join(parts)
+
+
+def context_bytes(tree: Tree) -> bytes:
+    """What of the enclosing elements an item's reading can depend on: the containers'
+    names, attributes (``xml:base``, ``xml:lang``, RSS ``version``) and namespaces, and the
+    document's prologue (its DOCTYPE)."""
+    docinfo = tree.root.getroottree().docinfo
+    parts = [str(docinfo.doctype)]
+    for container in tree.containers:
+        parts.append(str(container.tag))
+        parts.append(repr(sorted(container.attrib.items())))
+        parts.append(repr(sorted((k or "", v) for k, v in container.nsmap.items())))
+    return "\x1f".join(parts).encode("utf-8", "surrogatepass")
 
 
 def _character_references(data: bytes) -> bytes:
@@ -141,16 +215,36 @@ def _append_text(node: etree._Element, text: str) -> None:
         parent.text = (parent.text or "") + text
 
 
-def _trim_items(root: etree._Element, max_items: int) -> list[etree._Element]:
-    """Keep the first ``max_items`` items/entries; returns the feed's containers (root,
-    channels, kept items)."""
+def _trim_items(
+    root: etree._Element, max_items: int
+) -> tuple[list[etree._Element], list[etree._Element]]:
+    """Keep the newest ``max_items`` items/entries; returns the feed's containers (root and
+    channels) and the kept items."""
     channels = [root, *root.iterchildren(*_CHANNELS)]
     items = [item for container in channels for item in container.iterchildren(*_ITEMS)]
-    for item in items[max_items:]:
-        parent = item.getparent()
-        if parent is not None:
-            parent.remove(item)
-    return [*channels, *items[:max_items]]
+    kept = keep_newest(items, max_items, _item_date)
+    if len(kept) < len(items):
+        keep = set(kept)
+        drop([item for item in items if item not in keep])
+    return channels, kept
+
+
+_PUBLISHED = ("pubdate", "published", "issued", "date", "created")
+_UPDATED = ("updated", "modified", "lastbuilddate")
+
+
+def _item_date(item: etree._Element) -> datetime | None:
+    """The item's publication date, else its update date, as the feed wrote it."""
+    texts: dict[str, str] = {}
+    for child in item.iterchildren(tag=etree.Element):
+        name = _local(child.tag)
+        if name in _PUBLISHED or name in _UPDATED:
+            texts.setdefault(name, (child.text or "").strip())
+    for name in (*_PUBLISHED, *_UPDATED):
+        date = parse_date(texts.get(name))
+        if date is not None:
+            return date
+    return None
 
 
 def _cap_metadata(containers: list[etree._Element]) -> None:
@@ -159,10 +253,11 @@ def _cap_metadata(containers: list[etree._Element]) -> None:
     feedparser runs regexes on metadata that are slow on long values: its e-mail regex on
     author fields is quadratic (200 KB of ``a.a.a.`` in ``<author>``: 250 s).
     """
+    members = set(containers)
     for container in containers:
         for child in container.iterchildren(tag=etree.Element):
             name = _local(child.tag)
-            if name in _CONTENT or child in containers:
+            if name in _CONTENT or child in members:
                 continue
             limit = (
                 _AUTHOR_CHARS if name in _AUTHORS else _URL_CHARS if name in _URLS else _TEXT_CHARS
