@@ -26,6 +26,10 @@ class Reason(StrEnum):
     PARSE_ERROR = "parse_error"  # bytes that cannot be decoded or parsed
     EXTRACTION_EMPTY = "extraction_empty"  # no article text could be extracted
     WORKER_LOST = "worker_lost"  # the task killed its worker too many times (poison)
+    BAD_TASK = "bad_task"  # a task message whose arguments are not what this version reads
+    BLOCKED_BY_ROBOTS = "blocked_by_robots"  # robots.txt disallows the URL (or is unreachable)
+    TOO_SLOW = "too_slow"  # the response arrived slower than the minimum rate
+    INSECURE_REDIRECT = "insecure_redirect"  # an https URL redirected to plain http
     INTERNAL = "internal_error"  # a bug in newswire; the detail has the exception
 
 

@@ -17,6 +17,7 @@ def extract_page(page: FetchedPage, entry: FeedEntry | None, settings: Settings)
         min_text_chars=settings.min_text_chars,
         max_depth=settings.max_html_depth,
         links=address_guard(settings),
+        max_text_chars=settings.max_text_chars,
     )
 
 

@@ -30,6 +30,7 @@ import redis
 from kombu.exceptions import OperationalError
 
 from service.discovery import document_kind
+from service.caps import capped_entry
 from service.errors import IngestError, NotModified, PermanentError, TransientError
 from service.feeds import FeedMemory, FeedUpdate, parse_feed_update
 from service.fetching import AsyncFetcher
@@ -378,7 +379,8 @@ class Poller:
                 )
             )
             return
-        self.enqueue(entry.url, state.url, entry.model_dump(mode="json"))
+        capped = capped_entry(entry, self.settings.max_entry_content_chars)  # it travels
+        self.enqueue(entry.url, state.url, capped.model_dump(mode="json"))
 
     # -- failures ----------------------------------------------------------------------
     def _failed(self, state: FeedState, exc: IngestError) -> float:

@@ -107,6 +107,79 @@ class Settings(BaseSettings):
         description="Largest feed accepted, in bytes, on the wire and after decompression.",
     )
 
+    allow_insecure_redirects: bool = Field(
+        default=False,
+        description="Follow a redirect from an https URL to a plain http one. Off: such a "
+        "fetch is dead-lettered as `insecure_redirect`.",
+    )
+    min_fetch_rate: float = Field(
+        default=1024.0,
+        ge=0,
+        description="Slowest an article page may arrive, in bytes per second from the first "
+        "byte of the response on (0: no minimum). Slower is cut and dead-lettered as `too_slow`.",
+    )
+    min_fetch_rate_grace: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds after a response's first byte before NEWSWIRE_MIN_FETCH_RATE "
+        "applies (a dripping page is cut after about this long).",
+    )
+    article_per_host: int = Field(
+        default=2,
+        ge=1,
+        description="Article pages of one host fetched at once by all workers together "
+        "(a slot shared in Redis; feed polls have NEWSWIRE_POLL_PER_HOST).",
+    )
+    article_host_wait: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest a task waits for a free per-host slot before it is retried "
+        "later (bounded by task_soft_time_limit minus the fetch deadlines).",
+    )
+    robots_txt: bool = Field(
+        default=True,
+        description="Honour robots.txt for article fetches (`blocked_by_robots`). Turn off "
+        "only for sites the operator has permission to fetch.",
+    )
+    robots_user_agent: str | None = Field(
+        default=None,
+        description="The user-agent token matched against robots.txt groups; unset: the "
+        "product name of NEWSWIRE_USER_AGENT (`newswire`).",
+    )
+    robots_cache_ttl: float = Field(
+        default=86400.0,
+        gt=0,
+        le=86400.0,
+        description="Seconds a host's robots.txt is cached in Redis (RFC 9309: at most a day).",
+    )
+    robots_error_ttl: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds an unreachable robots.txt (5xx, timeout, connection error: "
+        "complete disallow, RFC 9309) is remembered before it is fetched again.",
+    )
+    robots_timeout: float = Field(
+        default=5.0, gt=0, description="Total deadline in seconds of one robots.txt fetch."
+    )
+    robots_max_bytes: int = Field(
+        default=500_000,
+        ge=10_000,
+        description="Largest robots.txt read, in bytes (RFC 9309: at least 500 KiB); a "
+        "larger one is refused as unreachable.",
+    )
+    max_text_chars: int = Field(
+        default=200_000,
+        ge=1000,
+        description="Longest article `text` published, in characters; a longer body is cut "
+        "at a paragraph boundary.",
+    )
+    max_entry_content_chars: int = Field(
+        default=100_000,
+        ge=1000,
+        description="Longest feed-entry `content_html` carried in a task message, in "
+        "characters; longer content is cut at a tag boundary.",
+    )
+
     # --- Extraction --------------------------------------------------------------------
     max_html_depth: int = Field(
         default=200,
@@ -328,6 +401,23 @@ class Settings(BaseSettings):
         if self.contact_url:
             return f"{self.user_agent} {self.contact_url}".strip()
         return self.user_agent
+
+    @cached_property
+    def robots_token(self) -> str:
+        """The user-agent token robots.txt groups are matched against."""
+        return self.robots_user_agent or self.user_agent.split("/", 1)[0].strip() or "newswire"
+
+    @cached_property
+    def host_slot_wait(self) -> float:
+        """How long a task waits for a per-host slot: ``article_host_wait``, and never so
+        long that the fetches after it could outlive the soft time limit."""
+        room = self.task_soft_time_limit - self.fetch_timeout - self.robots_timeout
+        return max(0.0, min(self.article_host_wait, room))
+
+    @cached_property
+    def host_slot_lease(self) -> float:
+        """Seconds a per-host slot is held at most (a worker that dies frees it after this)."""
+        return self.fetch_timeout + 5.0
 
     @cached_property
     def articles_stream(self) -> str:

@@ -33,7 +33,8 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
 return {1, kind, entry}
 """
 
-# Dead letters are idempotent too: one entry per (item, reason, attempt-count) within a day.
+# Dead letters are idempotent too: one entry per failure streak (KEYS[2] names it) within a
+# day; a letter without a streak is always written.
 _DEAD = """
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', 86400) == false then return '' end
 redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
@@ -85,10 +86,16 @@ class Streams:
         record_published(_text(result[1]))
         return Published(_text(result[1]), _text(result[2]))  # type: ignore[arg-type]
 
-    def dead_letter(self, letter: DeadLetter) -> str | None:
-        """Write one dead-letter entry (idempotent for a redelivered task); its stream id."""
+    def dead_letter(self, letter: DeadLetter, *, streak: str | None = None) -> str | None:
+        """Write one dead-letter entry; its stream id (``None``: this streak is reported).
+
+        ``streak`` names one failure streak, e.g. the id of the task whose retries and
+        redeliveries failed: a second letter for the same streak (a redelivered task) is
+        not written, a new streak of the same item on the same day is. Without a streak
+        the letter is always written (the caller reports once per streak itself).
+        """
         fields = letter.to_fields()
-        mark = f"{self.settings.key_prefix}:deadmark:" + _mark(letter)
+        mark = f"{self.settings.key_prefix}:deadmark:" + _mark(letter, streak)
         flat: list[str] = []
         for name, value in fields.items():
             flat += [name, value]
@@ -100,10 +107,12 @@ class Streams:
         return _text(entry) or None
 
 
-def _mark(letter: DeadLetter) -> str:
+def _mark(letter: DeadLetter, streak: str | None) -> str:
     from service.hashing import short_hash
 
-    return short_hash(f"{letter.type}\x1f{letter.url}\x1f{letter.reason}\x1f{letter.attempts}")
+    if streak is None:  # no streak to deduplicate on: unique to this letter
+        streak = f"{letter.failed_at.isoformat()}\x1f{letter.reason}\x1f{letter.attempts}"
+    return short_hash(f"{letter.type}\x1f{letter.url}\x1f{streak}")
 
 
 def _text(value: object) -> str:

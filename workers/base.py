@@ -5,7 +5,12 @@
   dead-lettered as ``worker_lost`` after ``max_deliveries`` instead of running forever;
 - transient errors retried with exponential back-off and jitter, never longer than the
   broker's visibility timeout; permanent errors and exhausted retries dead-lettered;
-- Redis unavailable: the message is requeued, never acknowledged and dropped;
+- Redis unavailable (connection lost, timeout, loading, read-only replica after a failover,
+  out of memory): the message is requeued, never acknowledged and dropped; any other Redis
+  error (a Lua script error, a wrong type: a bug, not an outage) is dead-lettered at once
+  as ``internal_error``, so it is seen, not requeued until it ends as ``worker_lost``;
+- each failure streak (one task id, whatever its retries and redeliveries) is dead-lettered
+  once;
 - a hard time limit requeues the message (so the delivery count ends a task that hangs).
 """
 
@@ -23,6 +28,7 @@ from celery.worker.request import Request
 from kombu.exceptions import OperationalError
 
 from service.errors import IngestError, PermanentError, Reason, TransientError
+from service.fetching.polite import PoliteFetcher
 from service.logs import get_logger
 from service.models import DeadLetter
 from service.observability.fetching import MeteredFetcher
@@ -30,6 +36,22 @@ from service.settings import Settings
 from service.streams import Streams
 
 log = get_logger("newswire.worker")
+
+# Redis errors that say "unavailable for now" (requeue the task); every other RedisError is
+# an answer to a command this code sent (a bug: dead-letter it).
+REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (
+    redis.ConnectionError,  # incl. BusyLoadingError, AuthenticationError
+    redis.TimeoutError,
+    redis.exceptions.ReadOnlyError,  # a replica after a failover
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.ClusterDownError,
+    OperationalError,  # kombu: the broker
+)
+
+
+def redis_unavailable(exc: BaseException) -> bool:
+    return isinstance(exc, REDIS_UNAVAILABLE)
 
 
 class RequeueOnHardTimeout(Request):
@@ -57,6 +79,8 @@ class Resources:
         )
         self.streams = Streams(self.redis, settings)
         self.fetcher = MeteredFetcher(settings)  # a Fetcher that records fetch metrics
+        # Article pages: robots.txt and the per-host slots (shared in Redis) first.
+        self.pages = PoliteFetcher(self.fetcher, self.redis, settings)
 
 
 class NewswireTask(Task[Any, str]):
@@ -107,9 +131,32 @@ class NewswireTask(Task[Any, str]):
         """
         try:
             return self._guarded(url, feed_url, work)
-        except (redis.RedisError, OperationalError) as exc:
-            log.warning("redis_unavailable_requeue", error=str(exc))
-            raise Reject(str(exc), requeue=True) from exc
+        except redis.RedisError as exc:
+            if redis_unavailable(exc):
+                raise self.requeue_error(exc) from exc
+            return self.redis_bug(url, feed_url, exc)
+        except OperationalError as exc:
+            raise self.requeue_error(exc) from exc
+
+    @staticmethod
+    def requeue_error(exc: Exception) -> Reject:
+        log.warning("redis_unavailable_requeue", error=str(exc))
+        return Reject(str(exc), requeue=True)
+
+    def redis_bug(self, url: str, feed_url: str | None, exc: redis.RedisError) -> str:
+        """Redis refused a command (a script error, a wrong type): dead-letter, don't retry.
+
+        If even the dead letter cannot be written for such a reason, the task is dropped
+        with an error log (requeued, it would fail the same way for ever)."""
+        log.error("redis_command_failed", error=f"{type(exc).__name__}: {exc}")
+        error = IngestError(f"Redis refused a command: {type(exc).__name__}: {exc}")
+        try:
+            return self.dead(url, feed_url, error)
+        except redis.RedisError as again:
+            if redis_unavailable(again):
+                raise self.requeue_error(again) from again
+            log.error("dead_letter_failed", error=f"{type(again).__name__}: {again}")
+            raise Reject(str(again), requeue=False) from again
 
     def _guarded(self, url: str, feed_url: str | None, work: Callable[[], str]) -> str:
         if self.count_delivery() > self.settings.max_deliveries:
@@ -174,7 +221,8 @@ class NewswireTask(Task[Any, str]):
             attempts=self.request.retries + 1,
             failed_at=datetime.now(UTC),
         )
-        self.resources.streams.dead_letter(letter)
+        # One letter per task (its id survives retries and redeliveries): one per streak.
+        self.resources.streams.dead_letter(letter, streak=self.request.id)
         log.warning(
             "article_failed", reason=exc.reason.value, detail=exc.detail, attempts=letter.attempts
         )

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from celery import Celery
 from structlog.contextvars import bound_contextvars
 
 from service.logs import get_logger
-from service.models import FeedEntry
 from service.observability import worker_hooks
 from service.observability.metrics import record_extraction
 from service.pipeline import extract_page
 from service.queue import FETCH_ARTICLE
 from workers.base import NewswireTask
+from workers.payload import label, read_task
 
 log = get_logger("newswire.worker")
 
@@ -25,22 +24,31 @@ def register_tasks(app: Celery) -> None:
     @app.task(name=FETCH_ARTICLE, bind=True, base=NewswireTask)
     def fetch_article(
         self: NewswireTask,
-        url: str,
-        feed_url: str | None = None,
-        entry: dict[str, Any] | None = None,
+        /,
+        url: object = None,
+        feed_url: object = None,
+        entry: object = None,
+        **unknown: object,
     ) -> str:
         """Fetch one article page, extract it, publish it (idempotently) or dead-letter it."""
-        hint = FeedEntry.model_validate(entry) if entry else None
+        page_url, feed = label(url), label(feed_url) if feed_url is not None else None
 
         def work() -> str:
+            task = read_task(  # a message this version cannot read: bad_task
+                url,
+                feed_url,
+                entry,
+                unknown,
+                max_content_chars=self.settings.max_entry_content_chars,
+            )
             res = self.resources
-            page = res.fetcher.fetch(url, kind="page")
+            page = res.pages.fetch(task.url)  # robots.txt, per-host slot, safe fetch
             started = time.perf_counter()
-            article = extract_page(page, hint, self.settings)
+            article = extract_page(page, task.entry, self.settings)
             record_extraction(time.perf_counter() - started)
             published = res.streams.publish(article)
             log.info("article_done", outcome=published.outcome, article_id=article.id)
             return published.outcome
 
-        with bound_contextvars(task_id=self.request.id, url=url, feed=feed_url or ""):
-            return self.guarded(url, feed_url, work)
+        with bound_contextvars(task_id=self.request.id, url=page_url, feed=feed or ""):
+            return self.guarded(page_url, feed, work)

@@ -9,6 +9,7 @@ from lxml.html import HtmlElement
 
 from service import __version__
 from service.addresses import AddressGuard
+from service.caps import cap_text
 from service.errors import PermanentError, Reason
 from service.extraction.authors import split_authors
 from service.extraction.body import (
@@ -108,6 +109,7 @@ def extract_article(
     min_text_chars: int = 200,
     max_depth: int = 200,
     links: AddressGuard = PUBLIC_ONLY,
+    max_text_chars: int | None = None,
 ) -> Article:
     """Structure one fetched page as an Article, using the feed entry's hints.
 
@@ -116,6 +118,7 @@ def extract_article(
     ``extraction_empty`` (under ``min_text_chars`` of text, the feed's content included),
     ``bad_url`` (a page URL that is no http(s) URL). ``links`` decides which addresses the
     links handed on (the image) may point at: public ones only unless told otherwise.
+    ``text`` is cut (at a paragraph boundary) to ``max_text_chars`` when given.
     """
     if not is_http_url(page.url):
         raise PermanentError(f"page URL is not http(s): {page.url[:100]!r}", reason=Reason.BAD_URL)
@@ -140,6 +143,8 @@ def extract_article(
         text = max(text, state_text(tree, max_depth=max_depth), key=len)
     if len(text) < max(min_text_chars, 1):
         text = _feed_fallback(entry, text, min_text_chars=min_text_chars, max_depth=max_depth)
+    if max_text_chars is not None:
+        text = cap_text(text, max_text_chars)
     return _assemble(page, entry, info, site, fields, text, standfirst, links, tree)
 
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import anyio
 import httpcore
@@ -30,7 +30,7 @@ from service.addresses import AddressGuard
 from service.errors import PermanentError, Reason, TransientError
 from service.fetching.body import BodyReader, check_content_length
 from service.fetching.charset import detect_encoding
-from service.fetching.deadline import Deadline, deadline_scope
+from service.fetching.deadline import Deadline, SlowResponse, deadline_scope
 from service.fetching.requests import (
     REDIRECT_STATUSES,
     Kind,
@@ -57,6 +57,19 @@ class FetchPlan:
     headers: dict[str, str]
     conditional: bool
     max_redirects: int
+    allow_insecure_redirects: bool
+    timeout: float
+    min_rate: float  # bytes/s from a response's first byte on (0: no minimum)
+    rate_grace: float
+
+    def deadline(self) -> Deadline:
+        return Deadline(self.timeout, min_rate=self.min_rate, grace=self.rate_grace)
+
+    def redirects(self) -> Redirects:
+        return Redirects(self.url, self.max_redirects, self.allow_insecure_redirects)
+
+
+LIMITS = {"page": "max_page_bytes", "feed": "max_feed_bytes", "robots": "robots_max_bytes"}
 
 
 def plan_fetch(
@@ -74,10 +87,14 @@ def plan_fetch(
         requested_url=url,
         url=check_url(url, guard),
         kind=kind,
-        limit=settings.max_page_bytes if kind == "page" else settings.max_feed_bytes,
+        limit=getattr(settings, LIMITS[kind]),
         headers=headers,
         max_redirects=settings.max_redirects,
         conditional="If-None-Match" in headers or "If-Modified-Since" in headers,
+        allow_insecure_redirects=settings.allow_insecure_redirects,
+        timeout=settings.robots_timeout if kind == "robots" else settings.fetch_timeout,
+        min_rate=settings.min_fetch_rate if kind == "page" else 0.0,
+        rate_grace=settings.min_fetch_rate_grace,
     )
 
 
@@ -101,6 +118,10 @@ def on_head(
     return BodyReader(limit=plan.limit, content_encoding=headers.get("content-encoding"), url=url)
 
 
+def _charset_kind(kind: Kind) -> Literal["page", "feed"]:
+    return "page" if kind == "page" else "feed"  # robots.txt: no <meta> to look at
+
+
 def freeze_page(
     plan: FetchPlan, redirects: Redirects, response: httpx.Response, body: bytes
 ) -> FetchedPage:
@@ -113,7 +134,9 @@ def freeze_page(
         status=response.status_code,
         content=body,
         content_type=content_type,
-        encoding=detect_encoding(body, content_type, kind=plan.kind),
+        encoding=detect_encoding(
+            body, content_type, kind="page" if plan.kind == "page" else "feed"
+        ),
         etag=headers.get("etag"),
         last_modified=headers.get("last-modified"),
         cache_control_max_age=max_age(headers.get("cache-control")),
@@ -128,6 +151,10 @@ def translate_errors(redirects: Redirects, deadline: Deadline) -> Iterator[None]
     """Wrap every library exception of a fetch into a ``service.errors`` class."""
     try:
         yield
+    except SlowResponse as exc:
+        raise PermanentError(
+            f"{redirects.current}: too slow: {exc}", reason=Reason.TOO_SLOW
+        ) from exc
     except (httpx.TimeoutException, httpcore.TimeoutException, TimeoutError) as exc:
         url = redirects.current
         raise TransientError(
@@ -190,8 +217,7 @@ class Fetcher:
     ) -> FetchedPage:
         """GET ``url`` safely; raises ``NotModified``, ``TransientError`` or ``PermanentError``."""
         plan = plan_fetch(self.settings, self.guard, url, kind, etag, last_modified)
-        deadline = Deadline(self.settings.fetch_timeout)
-        redirects = Redirects(plan.url, plan.max_redirects)
+        deadline, redirects = plan.deadline(), plan.redirects()
         with deadline_scope(deadline), translate_errors(redirects, deadline):
             while True:
                 page = self._hop(plan, redirects, deadline)
@@ -200,6 +226,7 @@ class Fetcher:
 
     def _hop(self, plan: FetchPlan, redirects: Redirects, deadline: Deadline) -> FetchedPage | None:
         deadline.check(redirects.current)
+        deadline.start_response()
         request = build_request(self.settings, plan, redirects.current, deadline)
         response = self._transport.handle_request(request)
         try:
@@ -251,8 +278,7 @@ class AsyncFetcher:
     ) -> FetchedPage:
         """GET ``url`` safely; raises ``NotModified``, ``TransientError`` or ``PermanentError``."""
         plan = plan_fetch(self.settings, self.guard, url, kind, etag, last_modified)
-        deadline = Deadline(self.settings.fetch_timeout)
-        redirects = Redirects(plan.url, plan.max_redirects)
+        deadline, redirects = plan.deadline(), plan.redirects()
         with deadline_scope(deadline), translate_errors(redirects, deadline):
             with anyio.fail_after(deadline.seconds + ASYNC_GRACE):
                 while True:
@@ -264,6 +290,7 @@ class AsyncFetcher:
         self, plan: FetchPlan, redirects: Redirects, deadline: Deadline
     ) -> FetchedPage | None:
         deadline.check(redirects.current)
+        deadline.start_response()
         request = build_request(self.settings, plan, redirects.current, deadline)
         response = await self._transport.handle_async_request(request)
         try:

@@ -11,12 +11,13 @@ from service.errors import PermanentError, Reason
 from service.fetching.body import ACCEPT_ENCODING
 from service.urls import MAX_URL_LENGTH
 
-Kind = Literal["page", "feed"]
+Kind = Literal["page", "feed", "robots"]
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ACCEPT = {
     "page": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
     "feed": "application/rss+xml,application/atom+xml,application/feed+json,"
     "application/xml;q=0.9,text/xml;q=0.9,application/json;q=0.8,*/*;q=0.5",
+    "robots": "text/plain,*/*;q=0.5",
 }
 
 
@@ -72,6 +73,7 @@ class Redirects:
 
     requested_url: str
     max_redirects: int
+    allow_insecure: bool = False  # follow https -> http (refused by default)
     followed: list[str] = field(default_factory=list)
 
     @property
@@ -89,6 +91,11 @@ class Redirects:
         except ValueError as exc:
             raise bad_url(location, f"bad redirect Location: {exc}") from exc
         target = check_url(target, guard)
+        if not self.allow_insecure and _downgrade(self.current, target):
+            raise PermanentError(
+                f"{self.current}: redirect from https to plain http ({target[:200]})",
+                reason=Reason.INSECURE_REDIRECT,
+            )
         if target == self.requested_url or target in self.followed:
             raise PermanentError(
                 f"{self.requested_url}: redirect loop at {target}", reason=Reason.TOO_MANY_REDIRECTS
@@ -100,3 +107,8 @@ class Redirects:
             )
         self.followed.append(target)
         return target
+
+
+def _downgrade(current: str, target: str) -> bool:
+    """An https URL redirecting to http: what TLS protected would travel in clear."""
+    return urlsplit(current).scheme.lower() == "https" and urlsplit(target).scheme == "http"

@@ -34,13 +34,31 @@ MAX_ADDRESSES_TRIED = 4
 _TimeoutClass = type[httpcore.TimeoutException]
 
 
-def _clamp(timeout: float | None, error: _TimeoutClass) -> float | None:
+def _clamp(timeout: float | None, error: _TimeoutClass, *, reading: bool = False) -> float | None:
     deadline = current_deadline()
     if deadline is None:
         return timeout
     if deadline.remaining() <= 0:
         raise error("total fetch deadline exceeded")
-    return deadline.clamp(timeout)
+    return deadline.clamp(timeout, reading=reading)
+
+
+def _read_again(clamped: float | None, timeout: float | None) -> bool:
+    """After a read timeout: whether the read was only cut short to check the minimum
+    rate (read on), or timed out for real (raise). Raises ``SlowResponse`` if too slow."""
+    deadline = current_deadline()
+    if deadline is None or clamped is None:
+        return False
+    deadline.check_rate()
+    cut_short = timeout is None or clamped < timeout
+    return cut_short and deadline.remaining() > 0
+
+
+def _received(data: bytes) -> bytes:
+    deadline = current_deadline()
+    if deadline is not None:
+        deadline.received(len(data))
+    return data
 
 
 def permitted_addresses(guard: AddressGuard, host: str, infos: AddrInfo) -> list[str]:
@@ -74,7 +92,13 @@ class DeadlineStream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+        while True:
+            clamped = _clamp(timeout, httpcore.ReadTimeout, reading=True)
+            try:
+                return _received(self._inner.read(max_bytes, clamped))
+            except httpcore.ReadTimeout:
+                if not _read_again(clamped, timeout):
+                    raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
@@ -171,7 +195,13 @@ class AsyncDeadlineStream(httpcore.AsyncNetworkStream):
         self._inner = inner
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+        while True:
+            clamped = _clamp(timeout, httpcore.ReadTimeout, reading=True)
+            try:
+                return _received(await self._inner.read(max_bytes, clamped))
+            except httpcore.ReadTimeout:
+                if not _read_again(clamped, timeout):
+                    raise
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         await self._inner.write(buffer, _clamp(timeout, httpcore.WriteTimeout))

@@ -9,14 +9,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
 
 from service.errors import IngestError, NotModified
 from service.fetching import AsyncFetcher, Fetcher
+from service.fetching.requests import Kind
 from service.models import FetchedPage
 from service.observability.metrics import record_fetch
-
-Kind = Literal["page", "feed"]
 
 
 @contextmanager
