@@ -230,8 +230,10 @@ def disable_multiprocess(path: Path, *, created: bool) -> None:
 
 
 def mark_process_dead(pid: int) -> None:
-    """A child process exited: drop its live-gauge files (its counters keep counting)."""
-    if multiprocess_dir() is not None:
-        from prometheus_client import multiprocess
+    """A child process exits: fold its counters and histograms (and those of any process
+    that is gone) into the archive files, drop its live gauges (see ``multiproc``)."""
+    path = multiprocess_dir()
+    if path is not None and path.is_dir():
+        from service.observability.multiproc import fold_dead
 
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        fold_dead(path, exiting=pid)

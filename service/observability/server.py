@@ -26,6 +26,7 @@ import redis
 
 from service.logs import get_logger
 from service.observability.metrics import multiprocess_dir
+from service.observability.multiproc import locked_collector
 from service.observability.recent import Recent
 from service.settings import Settings
 
@@ -76,11 +77,11 @@ class Endpoint:
         """The registry to scrape, built on first scrape (multiprocess mode is known then)."""
         if self._registry is None:
             from prometheus_client import REGISTRY, CollectorRegistry, ProcessCollector
-            from prometheus_client.multiprocess import MultiProcessCollector
 
             registry = CollectorRegistry()
-            if multiprocess_dir() is not None:
-                MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # every process of the worker, from files
+            if (path := multiprocess_dir()) is not None:
+                # every process of the worker, from files (read under the archive lock)
+                locked_collector(registry, path)
                 ProcessCollector(registry=registry)  # this (the parent) process
             else:
                 registry.register(REGISTRY)  # a registry is a collector too
