@@ -5,8 +5,8 @@ can be told to: honour conditional GET (ETag / Last-Modified), wait before answe
 its body a few bytes at a time, redirect, reset the connection, send a truncated body, or
 run any callable; drip its status line and headers, or send a chunked body (from bytes or an
 endless generator, optionally cut before the last chunk). Every request is logged, so tests
-can count fetches, see when they came (``times``) and how many of one path were being
-answered at once (``peak_inflight``).
+can count fetches, see when they came (``times``) and how many of one path (or of all
+paths: ``peak_total``) were being answered at once (``peak_inflight``).
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class Origin:
         self.hits: list[Hit] = []
         self.inflight: dict[str, int] = {}
         self.peak: dict[str, int] = {}
+        self.total_inflight = 0
+        self.total_peak = 0
         self._lock = threading.Lock()
         origin = self
 
@@ -143,6 +145,11 @@ class Origin:
         with self._lock:
             return self.peak.get(path, 0)
 
+    def peak_total(self) -> int:
+        """The most requests (any path) that were being answered at the same time."""
+        with self._lock:
+            return self.total_peak
+
     # -- serving ---------------------------------------------------------------------
     def _serve(self, req: BaseHTTPRequestHandler) -> None:
         path = req.path
@@ -150,11 +157,14 @@ class Origin:
             self.hits.append(Hit(path, dict(req.headers.items()), time.monotonic()))
             self.inflight[path] = self.inflight.get(path, 0) + 1
             self.peak[path] = max(self.peak.get(path, 0), self.inflight[path])
+            self.total_inflight += 1
+            self.total_peak = max(self.total_peak, self.total_inflight)
         try:
             self._answer(req, path)
         finally:
             with self._lock:
                 self.inflight[path] -= 1
+                self.total_inflight -= 1
 
     def _answer(self, req: BaseHTTPRequestHandler, path: str) -> None:
         with self._lock:
