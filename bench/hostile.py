@@ -1,6 +1,11 @@
 """Hostile input: what newswire does with each attack of the project's issue, measured.
 
     python -m bench.hostile [--smoke] [--only NAME|NUMBER ...]
+    python -m bench.hostile --pipeline
+
+``--pipeline`` runs the hostile article pages through the whole service instead (a real
+poller, worker and Redis, deployed defaults) and shows each one dead-lettered within 60 s of
+the poll that found it (``bench/hostile_pipeline.py``).
 
 Cases use newswire's public functions: ``parse_feed``, ``extract_article`` and the sync
 ``Fetcher`` against the test origin (``tests.support.origin``, 127.0.0.1, same process), with
@@ -487,7 +492,12 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="small inputs, one child process")
     parser.add_argument("--only", nargs="*", default=None, help="case names or numbers")
     parser.add_argument("--child", nargs="+", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--pipeline", action="store_true", help="through poller and worker")
     args = parser.parse_args()
+    if args.pipeline:
+        from bench import hostile_pipeline
+
+        return hostile_pipeline.main()
     if args.child:
         child(args.child, args.smoke)
         return 0
