@@ -58,6 +58,12 @@ class TransientError(IngestError):
         self.retry_after = retry_after
 
 
+class HostBusy(TransientError):
+    """No free per-host fetch slot in time: try again later, without counting a retry."""
+
+    reason = Reason.TIMEOUT
+
+
 class PermanentError(IngestError):
     """Will not succeed by retrying: dead-letter at once."""
 

@@ -133,8 +133,8 @@ class Settings(BaseSettings):
     article_host_wait: float = Field(
         default=30.0,
         gt=0,
-        description="Longest a task waits for a free per-host slot before it is retried "
-        "later (bounded by task_soft_time_limit minus the fetch deadlines).",
+        description="Longest a task waits for a free per-host slot before it is sent again "
+        "for later, no retry counted (bounded by task_soft_time_limit minus the fetch deadline).",
     )
     robots_txt: bool = Field(
         default=True,
@@ -410,8 +410,8 @@ class Settings(BaseSettings):
     @cached_property
     def host_slot_wait(self) -> float:
         """How long a task waits for a per-host slot: ``article_host_wait``, and never so
-        long that the fetches after it could outlive the soft time limit."""
-        room = self.task_soft_time_limit - self.fetch_timeout - self.robots_timeout
+        long that the page fetch after it could outlive the soft time limit."""
+        room = self.task_soft_time_limit - self.fetch_timeout
         return max(0.0, min(self.article_host_wait, room))
 
     @cached_property

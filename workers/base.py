@@ -5,6 +5,7 @@
   dead-lettered as ``worker_lost`` after ``max_deliveries`` instead of running forever;
 - transient errors retried with exponential back-off and jitter, never longer than the
   broker's visibility timeout; permanent errors and exhausted retries dead-lettered;
+- no per-host fetch slot in time (``HostBusy``): sent again for later, no retry counted;
 - Redis unavailable (connection lost, timeout, loading, read-only replica after a failover,
   out of memory): the message is requeued, never acknowledged and dropped; any other Redis
   error (a Lua script error, a wrong type: a bug, not an outage) is dead-lettered at once
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +29,7 @@ from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from celery.worker.request import Request
 from kombu.exceptions import OperationalError
 
-from service.errors import IngestError, PermanentError, Reason, TransientError
+from service.errors import HostBusy, IngestError, PermanentError, Reason, TransientError
 from service.fetching.polite import PoliteFetcher
 from service.logs import get_logger
 from service.models import DeadLetter
@@ -177,6 +179,8 @@ class NewswireTask(Task[Any, str]):
                 feed_url,
                 TransientError("task soft time limit exceeded", reason=Reason.TIMEOUT),
             )
+        except HostBusy as exc:
+            return self.defer(exc)
         except TransientError as exc:
             return self.transient(url, feed_url, exc)
         except PermanentError as exc:
@@ -186,6 +190,20 @@ class NewswireTask(Task[Any, str]):
         except Exception as exc:
             log.exception("task_bug")
             return self.dead(url, feed_url, IngestError(f"{type(exc).__name__}: {exc}"))
+
+    def defer(self, exc: HostBusy) -> str:
+        """Send this task again for later, same arguments and retry count (a new message:
+        waiting for a per-host slot is not a failed attempt); this one is acknowledged."""
+        base = self.settings.retry_backoff
+        delay = min(random.uniform(base, 2 * base), self.longest_retry_delay)  # noqa: S311
+        again = self.signature_from_request(
+            countdown=delay,
+            retries=self.request.retries,
+            task_id=uuid.uuid4().hex,  # its own delivery count (the slot wait is no delivery)
+        )
+        again.apply_async()
+        log.info("task_deferred", detail=exc.detail, countdown=delay)
+        return "deferred"
 
     def transient(self, url: str, feed_url: str | None, exc: TransientError) -> str:
         if self.request.retries >= self.settings.task_max_retries:

@@ -5,7 +5,8 @@ clock, so machines with skewed clocks agree). Taking a slot drops expired leases
 token if fewer than ``limit`` are held, atomically (one Lua script); giving it back removes
 the token. A worker that dies holding a slot loses it when its lease ends
 (``fetch_timeout + 5`` s). A task that finds no slot within ``NEWSWIRE_ARTICLE_HOST_WAIT``
-gets a transient error and is retried later with back-off.
+raises ``HostBusy``: the worker sends it again for later without counting a retry (waiting
+for a polite slot is not a failure of the page).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from service.errors import Reason, TransientError
+from service.errors import HostBusy
 from service.settings import Settings
 
 _TAKE = """
@@ -71,11 +72,10 @@ class HostSlots:
         pause = POLL_MIN
         while not self.try_take(host, token):
             if time.monotonic() >= waited_until:
-                raise TransientError(
+                raise HostBusy(
                     f"{url}: no free fetch slot for {host} within "
                     f"{self.settings.host_slot_wait:g} s "
-                    f"({self.settings.article_per_host} at once per host)",
-                    reason=Reason.TIMEOUT,
+                    f"({self.settings.article_per_host} at once per host)"
                 )
             self._sleep(random.uniform(POLL_MIN, pause))  # noqa: S311 - jitter
             pause = min(pause * 2, POLL_MAX)

@@ -19,7 +19,7 @@ time are in :mod:`service.observability.redis_state`:
 - ``newswire_fetch_bytes_total{kind}``: body bytes received (after decompression)
 - ``newswire_extraction_duration_seconds``: page fetched -> Article
 - ``newswire_tasks_total{outcome}``: created, updated, duplicate, dead_letter, retry,
-  requeued, failed
+  deferred (no per-host slot in time: sent again), requeued, failed
 - ``newswire_task_duration_seconds``: one article task attempt
 - ``newswire_articles_published_total{type}``: created, updated, duplicate
 - ``newswire_dead_letters_total{type,reason}``: entries written to the dead-letter stream

@@ -129,6 +129,8 @@ def task_outcome(celery_state: str | None, retval: object) -> str:
         text = str(retval)
         if text.startswith("dead:"):
             return "dead_letter"
+        if text == "deferred":
+            return "deferred"
         return (
             text.removeprefix("article.")
             if text in ("article.created", "article.updated", "duplicate")

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import urllib.request
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 import redis
 
 from service.embedded_redis import EmbeddedRedis, free_port
+from service.fetching.hostslots import HostSlots
 from service.models import DeadLetter
 from service.queue import ARTICLE_QUEUE, FETCH_ARTICLE, Enqueuer
 from service.settings import Settings
 from service.streams import Streams
-from tests.support.faults import dead_letters
+from tests.support.faults import count_events, dead_letters
 from tests.support.origin import Origin
 from tests.support.processes import newswire_env, running, wait_for
 from tests.support.sitegen import article_html
@@ -49,7 +52,9 @@ def send(sender: Enqueuer, **kwargs: object) -> None:
     sender.app.send_task(FETCH_ARTICLE, kwargs=kwargs, queue=ARTICLE_QUEUE)
 
 
-def worker(env: dict[str, str], log: Path, *args: str) -> running:  # type: ignore[valid-type]
+def worker(
+    env: dict[str, str], log: Path, *args: str
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
     return running(["worker", "--pool", "prefork", *args], env, log)
 
 
@@ -244,3 +249,32 @@ def test_article_fetches_per_host_are_bounded_across_workers(
         )
     assert letters(redis_client, settings) == []
     assert origin.peak_total() == 2
+
+
+def test_a_task_without_a_host_slot_is_deferred_not_failed(
+    env: dict[str, str],
+    sender: Enqueuer,
+    origin: Origin,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Both slots of the host are held elsewhere: the task is sent again for later, without
+    using up its retries (none allowed here), and published once a slot is free."""
+    slots = HostSlots(redis.Redis.from_url(settings.effective_redis_url), settings)
+    seconds, _micros = redis_client.time()
+    held = {"elsewhere-1": seconds + 600, "elsewhere-2": seconds + 600}  # long fetches
+    redis_client.zadd(slots.key("127.0.0.1"), held)  # type: ignore[arg-type]
+    origin.add("/news/1", article_html(1, base=origin.url("")))
+    busy = {**env, "NEWSWIRE_TASK_MAX_RETRIES": "0", "NEWSWIRE_ARTICLE_HOST_WAIT": "0.2"}
+    log = tmp_path / "worker.log"
+    with worker(busy, log, "-c", "1"):
+        send(sender, url=origin.url("/news/1"), feed_url="http://f.test/")
+        wait_for(lambda: count_events(log, "task_deferred") >= 2, timeout=60, message="defers")
+        assert origin.count("/news/1") == 0
+        slots.give_back("127.0.0.1", "elsewhere-1")
+        wait_for(
+            lambda: redis_client.xlen(settings.articles_stream) == 1, timeout=60, message="article"
+        )
+    assert letters(redis_client, settings) == []
+    assert origin.count("/news/1") == 1
