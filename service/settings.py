@@ -417,7 +417,7 @@ class Settings(BaseSettings):
     @cached_property
     def host_slot_lease(self) -> float:
         """Seconds a per-host slot is held at most (a worker that dies frees it after this)."""
-        return self.fetch_timeout + 5.0
+        return self.robots_timeout + self.fetch_timeout + 5.0
 
     @cached_property
     def articles_stream(self) -> str:

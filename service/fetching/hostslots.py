@@ -4,9 +4,10 @@ Each host has a sorted set of slot tokens scored by when their lease ends (Redis
 clock, so machines with skewed clocks agree). Taking a slot drops expired leases and adds a
 token if fewer than ``limit`` are held, atomically (one Lua script); giving it back removes
 the token. A worker that dies holding a slot loses it when its lease ends
-(``fetch_timeout + 5`` s). A task that finds no slot within ``NEWSWIRE_ARTICLE_HOST_WAIT``
-raises ``HostBusy``: the worker sends it again for later without counting a retry (waiting
-for a polite slot is not a failure of the page).
+(``robots_timeout + fetch_timeout + 5`` s: robots.txt and the page are fetched in it). A
+task that finds no slot within ``NEWSWIRE_ARTICLE_HOST_WAIT`` raises ``HostBusy``: the
+worker sends it again for later without counting a retry (waiting for a polite slot is not
+a failure of the page).
 """
 
 from __future__ import annotations
