@@ -415,11 +415,6 @@ class Settings(BaseSettings):
         return max(0.0, min(self.article_host_wait, room))
 
     @cached_property
-    def host_slot_lease(self) -> float:
-        """Seconds a per-host slot is held at most (a worker that dies frees it after this)."""
-        return self.robots_timeout + self.fetch_timeout + 5.0
-
-    @cached_property
     def articles_stream(self) -> str:
         return f"{self.key_prefix}:articles"
 

@@ -6,7 +6,8 @@ implements RFC 9309's matching — the longest matching rule wins, ``Allow`` bea
 what sites write for Google and expect every crawler to honour.
 
 robots.txt is untrusted input too: it is fetched by the one safe client (address guard,
-redirects, ``NEWSWIRE_ROBOTS_MAX_BYTES``, ``NEWSWIRE_ROBOTS_TIMEOUT``). What a fetch means
+redirects, ``NEWSWIRE_ROBOTS_MAX_BYTES``, ``NEWSWIRE_ROBOTS_TIMEOUT``), in a per-host slot
+like a page. What a fetch means
 (RFC 9309, 2.3.1):
 
 - 2xx: the rules, for ``NEWSWIRE_ROBOTS_CACHE_TTL`` (at most a day);
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
@@ -33,7 +36,7 @@ import orjson
 import redis
 from protego import Protego
 
-from service.errors import IngestError, PermanentError, Reason, TransientError
+from service.errors import HostBusy, IngestError, PermanentError, Reason, TransientError
 from service.models import FetchedPage
 from service.settings import Settings
 
@@ -76,13 +79,20 @@ def verdict_of_error(exc: IngestError) -> Verdict:
     return Verdict("unreachable", detail=str(exc))
 
 
-class Robots:
-    """robots.txt checks for one worker process (cache in Redis, rules kept in memory)."""
+Slot = Callable[[str], AbstractContextManager[None]]
 
-    def __init__(self, fetcher: PageFetcher, client: redis.Redis, settings: Settings) -> None:
+
+class Robots:
+    """robots.txt checks for one worker process (cache in Redis, rules kept in memory);
+    ``slot`` wraps the fetch of a robots.txt (the host's per-host slot)."""
+
+    def __init__(
+        self, fetcher: PageFetcher, client: redis.Redis, settings: Settings, *, slot: Slot
+    ) -> None:
         self.fetcher = fetcher
         self.client = client
         self.settings = settings
+        self.slot = slot
         self._local: OrderedDict[str, tuple[float, Verdict, Protego | None]] = OrderedDict()
 
     def key(self, origin: str) -> str:
@@ -122,8 +132,12 @@ class Robots:
         return Verdict(data["state"], data.get("body", ""), data.get("detail", ""))
 
     def _fetch(self, origin: str) -> Verdict:
+        url = f"{origin}/robots.txt"
         try:
-            verdict = verdict_of_page(self.fetcher.fetch(f"{origin}/robots.txt", kind="robots"))
+            with self.slot(url):
+                verdict = verdict_of_page(self.fetcher.fetch(url, kind="robots"))
+        except HostBusy:
+            raise  # no verdict: the task is sent again for later
         except IngestError as exc:
             verdict = verdict_of_error(exc)
         ttl = (

@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from service.embedded_redis import EmbeddedRedis
-from service.errors import IngestError, PermanentError, Reason, TransientError
+from service.errors import HostBusy, IngestError, PermanentError, Reason, TransientError
 from service.fetching import Fetcher
 from service.fetching.hostslots import HostSlots
 from service.fetching.polite import PoliteFetcher
@@ -173,23 +173,24 @@ def test_a_slot_whose_lease_ended_is_taken_again(settings: Settings, client: red
     """A worker that died holding a slot frees it when its lease ends (Redis' clock)."""
     slots = HostSlots(client, tuned(settings, article_per_host=1))
     key = slots.key("site.test")
-    assert slots.try_take("site.test", "alive")
-    assert not slots.try_take("site.test", "second")
+    assert slots.try_take("site.test", "alive", lease=60)
+    assert not slots.try_take("site.test", "second", lease=60)
     seconds, micros = client.time()
     client.zadd(key, {"alive": seconds + micros / 1e6 - 1})  # its lease ended a second ago
-    assert slots.try_take("site.test", "second")
+    assert slots.try_take("site.test", "second", lease=60)
     assert client.zrange(key, 0, -1) == [b"second"]
 
 
-def test_no_slot_in_time_is_a_transient_error(
+def test_no_slot_in_time_is_host_busy_and_nothing_is_fetched(
     origin: Origin, settings: Settings, client: redis.Redis
 ) -> None:
     limited = tuned(settings, article_per_host=1, article_host_wait=0.3)
-    HostSlots(client, limited).try_take("127.0.0.1", "held-elsewhere")
+    HostSlots(client, limited).try_take("127.0.0.1", "held-elsewhere", lease=60)
     with Fetcher(limited) as fetcher:
         polite = PoliteFetcher(fetcher, client, limited)
-        assert reason_of(polite, page(origin, "/a")) == (TransientError, Reason.TIMEOUT)
+        assert reason_of(polite, page(origin, "/a")) == (HostBusy, Reason.TIMEOUT)
     assert origin.count("/a") == 0
+    assert origin.count("/robots.txt") == 0  # robots.txt waits for a slot too
 
 
 # --- minimum rate -------------------------------------------------------------------
