@@ -119,10 +119,17 @@ class Robots:
             return kept[1], kept[2]
         verdict = self._cached(origin) or self._fetch(origin)
         rules = Protego.parse(verdict.body) if verdict.state == "rules" else None
-        self._local[origin] = (time.monotonic() + LOCAL_TTL, verdict, rules)
+        self._local[origin] = (time.monotonic() + self._local_ttl(verdict), verdict, rules)
         while len(self._local) > LOCAL_SIZE:
             self._local.popitem(last=False)
         return verdict, rules
+
+    def _ttl(self, verdict: Verdict) -> float:
+        unreachable = verdict.state == "unreachable"
+        return self.settings.robots_error_ttl if unreachable else self.settings.robots_cache_ttl
+
+    def _local_ttl(self, verdict: Verdict) -> float:
+        return min(LOCAL_TTL, self._ttl(verdict))
 
     def _cached(self, origin: str) -> Verdict | None:
         raw = self.client.get(self.key(origin))
@@ -140,11 +147,7 @@ class Robots:
             raise  # no verdict: the task is sent again for later
         except IngestError as exc:
             verdict = verdict_of_error(exc)
-        ttl = (
-            self.settings.robots_error_ttl
-            if verdict.state == "unreachable"
-            else self.settings.robots_cache_ttl
-        )
+        ttl = self._ttl(verdict)
         payload = orjson.dumps(
             {"state": verdict.state, "body": verdict.body, "detail": verdict.detail[:500]}
         )
