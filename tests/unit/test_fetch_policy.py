@@ -3,15 +3,19 @@ caps, task arguments read defensively."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from service.addresses import AddressGuard
 from service.caps import cap_html, cap_text, capped_entry
 from service.errors import PermanentError, Reason, TransientError
+from service.extraction import extract_article
+from service.extraction.text import word_count
 from service.fetching.deadline import Deadline, SlowResponse
 from service.fetching.requests import Redirects
 from service.fetching.robots import origin_of, verdict_of_error
-from service.models import FeedEntry
+from service.models import FeedEntry, FetchedPage
 from workers.payload import read_task
 
 GUARD = AddressGuard()
@@ -119,3 +123,29 @@ def test_robots_origin_and_error_meaning() -> None:
     assert verdict_of_error(down).state == "unreachable"
     big = PermanentError("too big", reason=Reason.TOO_LARGE)
     assert verdict_of_error(big).state == "unreachable"
+
+
+def test_article_text_is_capped_and_counted_after_the_cut() -> None:
+    paragraphs = "".join(
+        f"<p>Paragraph {i} of the long report, with enough words to count as body text.</p>"
+        for i in range(400)
+    )
+    html = (
+        f"<html><head><title>Long</title></head><body><article>{paragraphs}</article></body></html>"
+    )
+    page = FetchedPage(
+        requested_url="https://news.example/long",
+        url="https://news.example/long",
+        status=200,
+        content=html.encode(),
+        content_type="text/html; charset=utf-8",
+        encoding="utf-8",
+        fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    whole = extract_article(page, min_text_chars=50)
+    capped = extract_article(page, min_text_chars=50, max_text_chars=2000)
+    assert len(whole.text) > 20_000
+    assert len(capped.text) <= 2000
+    assert whole.text.startswith(capped.text)
+    assert capped.word_count == word_count(capped.text)
+    assert capped.content_hash != whole.content_hash
