@@ -29,8 +29,8 @@ from typing import Any, TypeVar
 import redis
 from kombu.exceptions import OperationalError
 
-from service.discovery import document_kind
 from service.caps import capped_entry
+from service.discovery import document_kind
 from service.errors import IngestError, NotModified, PermanentError, TransientError
 from service.feeds import FeedMemory, FeedUpdate, parse_feed_update
 from service.fetching import AsyncFetcher
