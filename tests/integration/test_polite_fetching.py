@@ -215,7 +215,7 @@ def _stall_after_head() -> Iterator[bytes]:
 def test_response_slower_than_the_minimum_rate_is_too_slow(
     origin: Origin, settings: Settings, client: redis.Redis, how: dict[str, object]
 ) -> None:
-    slow = tuned(settings, min_fetch_rate=500.0, min_fetch_rate_grace=0.5, fetch_timeout=10.0)
+    slow = tuned(settings, min_fetch_rate=500.0, min_fetch_rate_grace=0.5, fetch_timeout=8.0)
     url = page(origin, "/slow", **how)
     with Fetcher(slow) as fetcher, pytest.raises(PermanentError) as caught:
         fetcher.fetch(url, kind="page")
