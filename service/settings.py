@@ -193,6 +193,37 @@ class Settings(BaseSettings):
         "dead-lettered as `extraction_empty`.",
     )
 
+    # --- Story identity (near-duplicates, docs/duplicates.md) ---------------------------
+    duplicates: Literal["publish", "skip"] = Field(
+        default="publish",
+        description="What happens to a near-duplicate of a story already seen (a syndicated "
+        "or republished copy): `publish` puts it on the article stream with `duplicate_of` "
+        "set to the original's id; `skip` leaves it off the stream (it is counted in metrics "
+        "and `newswire status`).",
+    )
+    duplicates_window_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="Days a story stays in the near-duplicate index: a copy published later "
+        "than this after its original is not recognised. Index memory grows with it "
+        "(docs/operations.md, sizing).",
+    )
+    duplicates_min_words: int = Field(
+        default=50,
+        ge=10,
+        description="Texts with fewer distinct word shingles (about words) than this are never "
+        "indexed and never marked as a duplicate: too short to tell a copy from a shared "
+        "standard paragraph.",
+    )
+    duplicates_daily_articles: int = Field(
+        default=20_000,
+        ge=100,
+        description="Articles a day you expect; sizes the index's day buckets so that Redis "
+        "keeps them in its compact encoding (about 0.8 KB per indexed article). More still "
+        "works, at up to twice the memory per article (docs/duplicates.md).",
+    )
+
     # --- Poller ------------------------------------------------------------------------
     poll_interval_min: float = Field(
         default=60.0, gt=0, description="Shortest interval between two polls of one feed (s)."
