@@ -14,24 +14,62 @@ import orjson
 import redis
 
 from newswire_consumer.groups import trimmed_before_read
+from service.hashing import short_hash
 from service.models import SCHEMA_VERSION, Article, DeadLetter
 from service.observability.metrics import record_dead_letter, record_published
 from service.settings import Settings
 
-# One atomic step: compare the article's last published content hash, XADD when it differs,
-# remember the new hash. A redelivered or retried task therefore never publishes the same
-# (id, content_hash) twice, whatever happened between its runs.
+# One atomic step per article: compare the consumer-visible version of the article (see
+# ``consumer_version``) with the last one published for its id; when it differs and this task
+# has not published it already (a redelivered or retried task re-running), XADD it (or, for a
+# near-duplicate in skip mode, only count it) and remember it. A real revert (A -> B -> A
+# from separate tasks) is published again; a redelivered task never publishes twice.
+# KEYS: stream, last-version key, this task's versions (a set), story counters.
+# ARGV: version, maxlen, ttl, id, schema_version, data, content_hash, task ttl, skip (0/1),
+#       story ("original" | "duplicate").
 _PUBLISH = """
 local prev = redis.call('GET', KEYS[2])
-if prev == ARGV[1] then return {0, '', ''} end
+if prev == ARGV[1] then return {0, 'duplicate', ''} end
+if KEYS[3] ~= KEYS[2] and redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then
+  return {0, 'duplicate', ''}
+end
 local kind = 'article.created'
-if prev then kind = 'article.updated' end
-local entry = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
-  'type', kind, 'id', ARGV[4], 'schema_version', ARGV[5], 'content_hash', ARGV[1],
-  'data', ARGV[6])
+if prev then kind = 'article.updated' else redis.call('HINCRBY', KEYS[4], ARGV[10], 1) end
+local entry = ''
+if ARGV[9] == '1' then
+  kind = 'skipped'
+  redis.call('HINCRBY', KEYS[4], 'skipped', 1)
+else
+  entry = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
+    'type', kind, 'id', ARGV[4], 'schema_version', ARGV[5], 'content_hash', ARGV[7],
+    'data', ARGV[6])
+end
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
+if KEYS[3] ~= KEYS[2] then
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('EXPIRE', KEYS[3], ARGV[8])
+end
 return {1, kind, entry}
 """
+
+# What consumers see of an article: a change to any of these publishes ``article.updated``.
+# Not counted: ``url`` (the same article reached through another URL), ``feed`` (another
+# feed announcing it), ``fetched_at``, ``extractor``, and what follows from ``text``
+# (``word_count``, ``content_hash``).
+CONSUMER_VISIBLE = (
+    "canonical_url",
+    "site",
+    "title",
+    "authors",
+    "published_at",
+    "updated_at",
+    "language",
+    "summary",
+    "text",
+    "image",
+    "tags",
+    "duplicate_of",
+)
 
 # Dead letters are idempotent too: one entry per failure streak (KEYS[2] names it) within a
 # day; a letter without a streak is always written.
@@ -41,7 +79,7 @@ redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
 return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))
 """
 
-PublishOutcome = Literal["article.created", "article.updated", "duplicate"]
+PublishOutcome = Literal["article.created", "article.updated", "duplicate", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +91,12 @@ class Published:
 def article_json(article: Article) -> bytes:
     """The ``data`` field: the Article as compact JSON (RFC 3339 UTC datetimes)."""
     return orjson.dumps(article.model_dump(mode="json"))
+
+
+def consumer_version(article: Article) -> str:
+    """A hash of the fields in ``CONSUMER_VISIBLE``: what decides whether an event is news."""
+    visible = article.model_dump(mode="json", include=set(CONSUMER_VISIBLE))
+    return short_hash(orjson.dumps(visible, option=orjson.OPT_SORT_KEYS).decode())
 
 
 class Streams:
@@ -67,24 +111,36 @@ class Streams:
     def published_key(self, article_id: str) -> str:
         return f"{self.settings.key_prefix}:published:{article_id}"
 
-    def publish(self, article: Article) -> Published:
-        ttl = int(self.settings.dedup_ttl_days * 86400)
+    @property
+    def story_counts_key(self) -> str:
+        return f"{self.settings.key_prefix}:story:counts"
+
+    def publish(self, article: Article, *, task_id: str | None = None) -> Published:
+        """Publish ``article`` if consumers have not seen this version of it (see
+        ``_PUBLISH``); ``task_id`` is the task publishing it (a redelivery has the same one).
+        A near-duplicate (``duplicate_of`` set) is only counted when
+        ``NEWSWIRE_DUPLICATES=skip``."""
+        last = self.published_key(article.id)
+        task_key = f"{self.settings.key_prefix}:pubtask:{task_id}" if task_id else last
+        skip = article.duplicate_of is not None and self.settings.duplicates == "skip"
         result: list[Any] = self._publish(
-            keys=[self.settings.articles_stream, self.published_key(article.id)],
+            keys=[self.settings.articles_stream, last, task_key, self.story_counts_key],
             args=[
-                article.content_hash,
+                consumer_version(article),
                 self.settings.stream_maxlen,
-                ttl,
+                int(self.settings.dedup_ttl_days * 86400),
                 article.id,
                 SCHEMA_VERSION,
                 article_json(article),
+                article.content_hash,
+                int(self.settings.effective_visibility_timeout * 10) + 3600,
+                "1" if skip else "0",
+                "duplicate" if article.duplicate_of else "original",
             ],
         )
-        if int(result[0]) == 0:
-            record_published("duplicate")
-            return Published("duplicate", None)
-        record_published(_text(result[1]))
-        return Published(_text(result[1]), _text(result[2]))  # type: ignore[arg-type]
+        outcome = _text(result[1])
+        record_published(outcome)
+        return Published(outcome, _text(result[2]) or None)  # type: ignore[arg-type]
 
     def dead_letter(self, letter: DeadLetter, *, streak: str | None = None) -> str | None:
         """Write one dead-letter entry; its stream id (``None``: this streak is reported).
@@ -108,8 +164,6 @@ class Streams:
 
 
 def _mark(letter: DeadLetter, streak: str | None) -> str:
-    from service.hashing import short_hash
-
     if streak is None:  # no streak to deduplicate on: unique to this letter
         streak = f"{letter.failed_at.isoformat()}\x1f{letter.reason}\x1f{letter.attempts}"
     return short_hash(f"{letter.type}\x1f{letter.url}\x1f{streak}")

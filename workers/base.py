@@ -31,6 +31,7 @@ from kombu.exceptions import OperationalError
 
 from service.errors import HostBusy, IngestError, PermanentError, Reason, TransientError
 from service.fetching.polite import PoliteFetcher
+from service.identity.index import StoryIndex
 from service.logs import get_logger
 from service.models import DeadLetter
 from service.observability.fetching import MeteredFetcher
@@ -80,6 +81,7 @@ class Resources:
             retry_on_timeout=True,
         )
         self.streams = Streams(self.redis, settings)
+        self.stories = StoryIndex(self.redis, settings)  # near-duplicates (duplicate_of)
         self.fetcher = MeteredFetcher(settings)  # a Fetcher that records fetch metrics
         # Article pages: robots.txt and the per-host slots (shared in Redis) first.
         self.pages = PoliteFetcher(self.fetcher, self.redis, settings)

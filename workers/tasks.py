@@ -7,6 +7,7 @@ import time
 from celery import Celery
 from structlog.contextvars import bound_contextvars
 
+from service.identity.index import identify_article
 from service.logs import get_logger
 from service.observability import worker_hooks
 from service.observability.metrics import record_extraction
@@ -46,8 +47,14 @@ def register_tasks(app: Celery) -> None:
             started = time.perf_counter()
             article = extract_page(page, task.entry, self.settings)
             record_extraction(time.perf_counter() - started)
-            published = res.streams.publish(article)
-            log.info("article_done", outcome=published.outcome, article_id=article.id)
+            article = identify_article(res.stories, article)
+            published = res.streams.publish(article, task_id=self.request.id)
+            log.info(
+                "article_done",
+                outcome=published.outcome,
+                article_id=article.id,
+                duplicate_of=article.duplicate_of,
+            )
             return published.outcome
 
         with bound_contextvars(task_id=self.request.id, url=page_url, feed=feed or ""):

@@ -20,12 +20,15 @@ copies processed at the same moment one claims and the other finds it: exactly o
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import redis
 
 from service.identity.signature import Packed, Signature, Thresholds, compare, sign
+from service.models import Article
+from service.observability.metrics import record_identity
 from service.settings import Settings
 
 MAX_ROUNDS = 6  # verification rounds before a story is claimed whatever remains unverified
@@ -220,3 +223,13 @@ def _identity(kind: str, root: bytes, self_id: bytes) -> Identity:
     if kind == "known":
         return Identity(duplicate_of, "known_original" if original else "known_duplicate")
     return Identity(duplicate_of, "original" if original else "duplicate")
+
+
+def identify_article(index: StoryIndex, article: Article, *, hint_id: str | None = None) -> Article:
+    """``article`` with ``duplicate_of`` set from the index (recorded in metrics)."""
+    started = time.perf_counter()
+    found = index.identify(article.id, article.text, hint_id=hint_id)
+    record_identity(found.outcome, time.perf_counter() - started)
+    if found.duplicate_of == article.duplicate_of:
+        return article
+    return article.model_copy(update={"duplicate_of": found.duplicate_of})

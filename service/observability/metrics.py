@@ -21,7 +21,14 @@ time are in :mod:`service.observability.redis_state`:
 - ``newswire_tasks_total{outcome}``: created, updated, duplicate, dead_letter, retry,
   deferred (no per-host slot in time: sent again), requeued, failed
 - ``newswire_task_duration_seconds``: one article task attempt
-- ``newswire_articles_published_total{type}``: created, updated, duplicate
+- ``newswire_articles_published_total{type}``: created, updated, duplicate (this version
+  was published already), skipped (a near-duplicate left off the stream,
+  ``NEWSWIRE_DUPLICATES=skip``)
+- ``newswire_story_identity_total{outcome}``: what the near-duplicate index said of an
+  article: original, duplicate (a copy of a story seen before), known_original /
+  known_duplicate (the id was indexed already: an update or a redelivery), short (too short
+  to be indexed)
+- ``newswire_story_identity_duration_seconds``: signature, index lookup and claim
 - ``newswire_dead_letters_total{type,reason}``: entries written to the dead-letter stream
 """
 
@@ -48,6 +55,7 @@ P = ParamSpec("P")
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 FETCH_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0)
 EXTRACTION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+IDENTITY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
 TASK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
@@ -63,6 +71,8 @@ class Instruments:
     task_duration: Histogram
     published: Counter
     dead_letters: Counter
+    identity: Counter
+    identity_duration: Histogram
 
 
 _instruments: Instruments | None = None
@@ -114,13 +124,25 @@ def _create() -> Instruments:
         published=Counter(
             "newswire_articles_published",
             "Publish attempts on the article stream by "
-            "result: created, updated, or duplicate (same id and content hash: not written).",
+            "result: created, updated, duplicate (this version of the article was published "
+            "already: not written) or skipped (a near-duplicate, NEWSWIRE_DUPLICATES=skip).",
             ["type"],
         ),
         dead_letters=Counter(
             "newswire_dead_letters",
             "Entries written to the dead-letter stream.",
             ["type", "reason"],
+        ),
+        identity=Counter(
+            "newswire_story_identity",
+            "Articles checked against the near-duplicate index, by outcome: original, "
+            "duplicate, known_original, known_duplicate, short.",
+            ["outcome"],
+        ),
+        identity_duration=Histogram(
+            "newswire_story_identity_duration_seconds",
+            "Near-duplicate check of one article: signature, index lookup and claim.",
+            buckets=IDENTITY_BUCKETS,
         ),
     )
 
@@ -179,8 +201,15 @@ def record_task(outcome: str, seconds: float | None) -> None:
 
 @_never_raises
 def record_published(outcome: str) -> None:
-    """``outcome``: ``article.created``, ``article.updated`` or ``duplicate``."""
+    """``outcome``: ``article.created``, ``article.updated``, ``duplicate`` or ``skipped``."""
     instruments().published.labels(outcome.removeprefix("article.")).inc()
+
+
+@_never_raises
+def record_identity(outcome: str, seconds: float) -> None:
+    m = instruments()
+    m.identity.labels(outcome).inc()
+    m.identity_duration.observe(seconds)
 
 
 @_never_raises

@@ -133,7 +133,7 @@ def task_outcome(celery_state: str | None, retval: object) -> str:
             return "deferred"
         return (
             text.removeprefix("article.")
-            if text in ("article.created", "article.updated", "duplicate")
+            if text in ("article.created", "article.updated", "duplicate", "skipped")
             else "success"
         )
     return {"RETRY": "retry", "REJECTED": "requeued"}.get(str(celery_state), "failed")

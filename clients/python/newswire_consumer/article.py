@@ -112,3 +112,9 @@ class Article(BaseModel):
     content_hash: str = Field(description="hash of the normalised text")
     fetched_at: UtcDatetime
     extractor: ExtractorInfo
+    duplicate_of: str | None = Field(
+        default=None,
+        description="null, or the id of the first-published article of which this one is a "
+        "near-duplicate (a syndicated or republished copy of the same story); a copy of a "
+        "copy points at the original. Added in schema version 1 (optional, additive).",
+    )
