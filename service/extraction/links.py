@@ -5,19 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from courlan import extract_domain
+from tldextract import TLDExtract
 
 from service.urls import host_of, normalize_url, resolve_url
 
+# The public-suffix list snapshot bundled with tldextract, its private section included (so
+# ``evil.blogspot.com`` and ``victim.blogspot.com`` are two sites, as are ``*.github.io``):
+# no download, no cache directory, nothing read from the network at run time.
+_SUFFIXES = TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
 
 def registered_domain(url: str) -> str:
-    """``www.bbc.co.uk/news`` -> ``bbc.co.uk`` (public-suffix aware); the host if unknown."""
+    """``www.bbc.co.uk/news`` -> ``bbc.co.uk``, ``evil.blogspot.com`` -> itself (public-suffix
+    list with its private section); the host when it has no known suffix (an IP address)."""
     host = host_of(url)
-    try:
-        domain = extract_domain(url, fast=True)
-    except (ValueError, TypeError):
-        domain = None
-    return str(domain).lower() if domain else host
+    if not host:
+        return host
+    domain = _SUFFIXES.extract_str(host).top_domain_under_public_suffix
+    return domain.lower() if domain else host
 
 
 def choose_canonical(page_url: str, candidates: list[str | None]) -> str:
