@@ -4,9 +4,10 @@ Layout (``<p>`` is the key prefix, ``<day>`` days since 1970 in UTC by Redis's c
 key of a day expires whole ``duplicates_window_days`` after that day ends):
 
 - ``<p>:story:<day>:n``: the day's shard count (fixed when the day's first story is indexed);
-- ``<p>:story:<day>:b:<shard>``: hash, LSH band key (4 bytes) -> article ref (the first 8
-  bytes of its id); a band is owned by the first story that had it (``HSETNX``). Shards keep
-  each hash small enough for Redis's compact listpack encoding;
+- ``<p>:story:<day>:b:<shard>``: hash, LSH band key -> article ref (the first 8 bytes of its
+  id); a band key is 8 bytes, the first 4 (little-endian) choose the shard, the last 4 are
+  the field; a band is owned by the first story that had it (``HSETNX``). Shards keep each
+  hash small enough for Redis's compact listpack encoding;
 - ``<p>:story:<day>:sig``: hash, article ref -> its original's id (16 bytes) and its packed
   signature (:meth:`Signature.packed`).
 
@@ -41,11 +42,15 @@ _CLAIM = """
 local p, window, shards = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local self_id, packed, mode, target, hint = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local self_ref = string.sub(self_id, 1, 8)
-local limit, nchecked = 1 + 3 * tonumber(ARGV[9]), tonumber(ARGV[10])
+local limit, refs, packed_bands = 1 + 3 * tonumber(ARGV[9]), ARGV[10], ARGV[11]
 local checked = {}
-for i = 1, nchecked do checked[ARGV[10 + i]] = true end
+for i = 1, #refs, 8 do checked[string.sub(refs, i, i + 7)] = true end
 local bands = {}
-for i = 11 + nchecked, #ARGV, 2 do bands[#bands + 1] = {tonumber(ARGV[i]), ARGV[i + 1]} end
+for i = 1, #packed_bands, 8 do
+  local b1, b2, b3, b4 = string.byte(packed_bands, i, i + 3)
+  local shard = ((b4 * 256 + b3) * 256 + b2) * 256 + b1
+  bands[#bands + 1] = {shard, string.sub(packed_bands, i + 4, i + 7)}
+end
 local today = math.floor(tonumber(redis.call('TIME')[1]) / 86400)
 local function find(ref)
   for d = today, today - window, -1 do
@@ -195,9 +200,6 @@ class StoryIndex:
         hint: bytes,
         checked: list[bytes],
     ) -> list[Any]:
-        bands: list[bytes | int] = []
-        for key in signature.bands():
-            bands += [int.from_bytes(key[:4], "little"), key[4:]]
         reply: list[Any] = self._claim(
             args=[
                 self.settings.key_prefix,
@@ -209,9 +211,8 @@ class StoryIndex:
                 target,
                 hint,
                 MAX_CANDIDATES,
-                len(checked),
-                *checked,
-                *bands,
+                b"".join(checked),
+                b"".join(signature.bands()),
             ]
         )
         return reply

@@ -46,11 +46,8 @@ def shingle_hashes(toks: list[str], *, size: int = SHINGLE_SIZE) -> npt.NDArray[
     """
     if not toks:
         return np.zeros(0, dtype=np.uint32)
-    token_hashes = np.fromiter(
-        (zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in toks),
-        dtype=np.uint64,
-        count=len(toks),
-    )
+    known = {t: zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in set(toks)}
+    token_hashes = np.array([known[t] for t in toks], dtype=np.uint64)
     width = max(1, len(toks) - size + 1)
     mixed = np.zeros(width, dtype=np.uint64)
     with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the point

@@ -80,7 +80,7 @@ class Packed:
 class Thresholds:
     """When a candidate counts as a copy (see the module docstring)."""
 
-    min_similarity: float = 0.5
+    min_similarity: float = 0.4
     min_containment: float = 0.8
     min_shared: int = 40
 
@@ -116,7 +116,7 @@ def sign(text: str, *, min_shingles: int) -> Signature | None:
         hashfunc=int,
         permutations=template.permutations,
     )
-    minhash.update_batch(hashes)
+    minhash.update_batch(hashes.tolist())
     return Signature(np.asarray(minhash.hashvalues, dtype=np.uint32), len(hashes))
 
 
