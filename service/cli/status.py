@@ -1,4 +1,5 @@
-"""``newswire status``: feeds, last polls, errors, stream lengths, consumer lag, dead letters."""
+"""``newswire status``: feeds, last polls, errors, stream lengths, consumer lag, dead letters,
+near-duplicate counts."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
             "tasks_enqueued": enqueued_by_kind(client, settings.key_prefix),
         },
         "websub": websub_status(client, settings, {s.id: s.url for s in feeds}),
+        "stories": story_counts(client, settings),
     }
 
 
@@ -114,6 +116,25 @@ def collect_snapshot(client: redis.Redis, settings: Settings, *, now: float) -> 
         return Snapshot(at=now, redis_ok=False)
 
 
+def story_counts(client: redis.Redis, settings: Settings) -> dict[str, Any]:
+    """Stories first seen as originals or as near-duplicates (copies), copies left off the
+    stream (``NEWSWIRE_DUPLICATES=skip``), and the duplicate rate (copies / stories)."""
+    raw = client.hgetall(f"{settings.key_prefix}:story:counts")
+    counts = {_key(k): int(v) for k, v in raw.items()}
+    original, duplicate = counts.get("original", 0), counts.get("duplicate", 0)
+    total = original + duplicate
+    return {
+        "original": original,
+        "duplicate": duplicate,
+        "skipped": counts.get("skipped", 0),
+        "duplicate_rate": round(duplicate / total, 4) if total else None,
+    }
+
+
+def _key(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _when(ts: float | None) -> str:
     if not ts:
         return "-"
@@ -165,6 +186,13 @@ def _print_table(data: dict[str, Any]) -> None:
         )
     pushes = ", ".join(f"{k} {v}" for k, v in sorted(websub["pushes"].items())) or "none"
     click.echo(f"websub subscriptions: {len(websub['subscriptions'])}; pushes: {pushes}")
+    stories = data["stories"]
+    rate = stories["duplicate_rate"]
+    click.echo(
+        f"stories: {stories['original']} originals, {stories['duplicate']} near-duplicates "
+        f"(duplicate rate {'-' if rate is None else f'{rate:.1%}'}), "
+        f"{stories['skipped']} copies skipped"
+    )
 
 
 def _show(client: redis.Redis, settings: Settings, *, as_json: bool) -> None:
