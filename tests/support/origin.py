@@ -53,7 +53,7 @@ class Hit:
 class Origin:
     """Start with ``with Origin() as origin:``; ``origin.url("/x")`` gives absolute URLs."""
 
-    def __init__(self, *, poll_interval: float = 0.5) -> None:
+    def __init__(self, *, poll_interval: float = 0.5, host: str = "127.0.0.1") -> None:
         self.poll_interval = poll_interval  # how fast shutdown() returns
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
@@ -76,7 +76,8 @@ class Origin:
             def do_HEAD(self) -> None:
                 origin._serve(self)
 
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.host = host  # another loopback address (127.0.0.2 ...) is another site
+        self._server = _QuietServer((host, 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(poll_interval,), daemon=True
@@ -96,7 +97,7 @@ class Origin:
         return int(self._server.server_address[1])
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     # -- configuration ---------------------------------------------------------------
     def add(
