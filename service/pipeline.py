@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.extraction import extract_article
+from service.extraction import Story, extract_story
 from service.fetching import Fetcher
 from service.fetching.client import address_guard
 from service.models import Article, FeedEntry, FetchedPage
@@ -11,7 +11,12 @@ from service.settings import Settings
 
 def extract_page(page: FetchedPage, entry: FeedEntry | None, settings: Settings) -> Article:
     """A fetched page (and its feed entry, if any) to an Article, with the settings' bounds."""
-    return extract_article(
+    return extract_page_story(page, entry, settings).article
+
+
+def extract_page_story(page: FetchedPage, entry: FeedEntry | None, settings: Settings) -> Story:
+    """:func:`extract_page`, with the page's cross-site canonical claim (a duplicate hint)."""
+    return extract_story(
         page,
         entry,
         min_text_chars=settings.min_text_chars,

@@ -11,7 +11,7 @@ from service.identity.index import identify_article
 from service.logs import get_logger
 from service.observability import worker_hooks
 from service.observability.metrics import record_extraction
-from service.pipeline import extract_page
+from service.pipeline import extract_page_story
 from service.queue import FETCH_ARTICLE
 from workers.base import NewswireTask
 from workers.payload import label, read_task
@@ -45,9 +45,9 @@ def register_tasks(app: Celery) -> None:
             res = self.resources
             page = res.pages.fetch(task.url)  # robots.txt, per-host slot, safe fetch
             started = time.perf_counter()
-            article = extract_page(page, task.entry, self.settings)
+            story = extract_page_story(page, task.entry, self.settings)
             record_extraction(time.perf_counter() - started)
-            article = identify_article(res.stories, article)
+            article = identify_article(res.stories, story.article, claimed=story.claimed_canonical)
             published = res.streams.publish(article, task_id=self.request.id)
             log.info(
                 "article_done",

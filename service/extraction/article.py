@@ -41,7 +41,13 @@ from service.extraction.html import decode_html, drop_inert, parse_html
 from service.extraction.jsonld import read_jsonld
 from service.extraction.jsonstate import state_text
 from service.extraction.language import choose_language
-from service.extraction.links import choose_canonical, choose_image, registered_domain, site_domain
+from service.extraction.links import (
+    choose_canonical,
+    choose_image,
+    foreign_canonical,
+    registered_domain,
+    site_domain,
+)
 from service.extraction.metadata import (
     Hints,
     PageMarkup,
@@ -92,6 +98,7 @@ class _Site:
     domain: str
     name: str | None
     keys: set[str]  # for site-suffix removal from titles and publisher removal from authors
+    claimed: str | None = None  # a canonical URL on another site (not trusted for the id)
 
 
 @dataclass(slots=True)
@@ -100,6 +107,15 @@ class _Fields:
     authors: list[str]
     published: datetime | None
     updated: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """An extracted article and what the page claims beyond it: a canonical URL on another
+    site, untrusted for the id, a hint for ``duplicate_of`` (service.identity)."""
+
+    article: Article
+    claimed_canonical: str | None = None
 
 
 def extract_article(
@@ -111,6 +127,26 @@ def extract_article(
     links: AddressGuard = PUBLIC_ONLY,
     max_text_chars: int | None = None,
 ) -> Article:
+    """Structure one fetched page as an Article (see :func:`extract_story`)."""
+    return extract_story(
+        page,
+        entry,
+        min_text_chars=min_text_chars,
+        max_depth=max_depth,
+        links=links,
+        max_text_chars=max_text_chars,
+    ).article
+
+
+def extract_story(
+    page: FetchedPage,
+    entry: FeedEntry | None = None,
+    *,
+    min_text_chars: int = 200,
+    max_depth: int = 200,
+    links: AddressGuard = PUBLIC_ONLY,
+    max_text_chars: int | None = None,
+) -> Story:
     """Structure one fetched page as an Article, using the feed entry's hints.
 
     Pure: no network, no clock. Raises only ``PermanentError``: ``parse_error`` (not
@@ -145,7 +181,8 @@ def extract_article(
         text = _feed_fallback(entry, text, min_text_chars=min_text_chars, max_depth=max_depth)
     if max_text_chars is not None:
         text = cap_text(text, max_text_chars)
-    return _assemble(page, entry, info, site, fields, text, standfirst, links, tree)
+    article = _assemble(page, entry, info, site, fields, text, standfirst, links, tree)
+    return Story(article, site.claimed)
 
 
 def _assemble(
@@ -204,7 +241,8 @@ def _read_page(tree: HtmlElement | None, entry: FeedEntry | None) -> _Page:
 
 
 def _read_site(url: str, info: _Page, entry: FeedEntry | None) -> _Site:
-    canonical = choose_canonical(url, [*info.markup.canonical_links, info.jsonld.url])
+    candidates = [*info.markup.canonical_links, info.jsonld.url]
+    canonical = choose_canonical(url, candidates)
     name = first_value(info.meta.site_name, info.jsonld.site_name, info.markup.app_name)
     names = [
         value
@@ -219,7 +257,8 @@ def _read_site(url: str, info: _Page, entry: FeedEntry | None) -> _Site:
     ]
     domain = site_domain(canonical)
     keys = site_keys(names, domain, registered_domain(canonical))
-    return _Site(canonical, domain, name, keys | {comparable(value) for value in names})
+    claimed = foreign_canonical(url, candidates)
+    return _Site(canonical, domain, name, keys | {comparable(value) for value in names}, claimed)
 
 
 def _choose_fields(info: _Page, site: _Site) -> _Fields:

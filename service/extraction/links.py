@@ -47,6 +47,22 @@ def choose_canonical(page_url: str, candidates: list[str | None]) -> str:
     return normalize_url(page_url)
 
 
+def foreign_canonical(page_url: str, candidates: list[str | None]) -> str | None:
+    """The first canonical candidate on another registered domain, normalised (``None``
+    without one). Never the article's id; a hint that the page is a copy of that URL's
+    article, checked against the text (service.identity)."""
+    page_domain = registered_domain(page_url)
+    for candidate in candidates:
+        url = resolve_url(page_url, candidate)
+        if url is None or registered_domain(url) == page_domain or _path_of(url) in ("", "/"):
+            continue
+        try:
+            return normalize_url(url)
+        except ValueError:
+            continue
+    return None
+
+
 def _path_of(url: str) -> str:
     try:
         return urlsplit(url).path

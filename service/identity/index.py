@@ -31,6 +31,7 @@ from service.identity.signature import Packed, Signature, Thresholds, compare, s
 from service.models import Article
 from service.observability.metrics import record_identity
 from service.settings import Settings
+from service.urls import article_id
 
 MAX_ROUNDS = 6  # verification rounds before a story is claimed whatever remains unverified
 MAX_CANDIDATES = 24  # candidates returned per round
@@ -226,9 +227,11 @@ def _identity(kind: str, root: bytes, self_id: bytes) -> Identity:
     return Identity(duplicate_of, "original" if original else "duplicate")
 
 
-def identify_article(index: StoryIndex, article: Article, *, hint_id: str | None = None) -> Article:
-    """``article`` with ``duplicate_of`` set from the index (recorded in metrics)."""
+def identify_article(index: StoryIndex, article: Article, *, claimed: str | None = None) -> Article:
+    """``article`` with ``duplicate_of`` set from the index (recorded in metrics); ``claimed``
+    is the page's canonical URL on another site, if it has one (a hint, checked)."""
     started = time.perf_counter()
+    hint_id = article_id(claimed) if claimed else None
     found = index.identify(article.id, article.text, hint_id=hint_id)
     record_identity(found.outcome, time.perf_counter() - started)
     if found.duplicate_of == article.duplicate_of:

@@ -189,3 +189,28 @@ def test_skip_mode_counts_copies_instead_of_publishing_them(
     assert types(raw, skip) == ["article.created"]
     status = collect_status(raw, skip)["stories"]
     assert status == {"original": 1, "duplicate": 1, "skipped": 1, "duplicate_rate": 0.5}
+
+
+def test_a_cross_site_canonical_link_is_a_hint_checked_against_the_text(
+    raw: redis.Redis, settings: Settings
+) -> None:
+    (original, *_), other = stories(1), stories(6)[1:]
+    filler = [p for paras in other for p in paras]
+    text = "\n\n".join(original)
+    kept = original[: max(1, len(original) * 7 // 10)]
+    words = len(" ".join(kept).split())
+    extra: list[str] = []
+    while len(" ".join(extra).split()) < words * 1.5:
+        extra.append(filler[len(extra)])
+    partly = "\n\n".join([*kept, *extra])  # most of the story, and more of its own
+    index = StoryIndex(raw, settings)
+    results = []
+    for hint in (None, aid(1)):
+        raw.flushall()
+        index.identify(aid(1), text)
+        results.append(index.identify(aid(2), partly, hint_id=hint).duplicate_of)
+    assert results == [None, aid(1)]  # linked only with the page's canonical claim
+    raw.flushall()
+    index.identify(aid(1), text)
+    unrelated = "\n\n".join(filler[: len(original)])
+    assert index.identify(aid(3), unrelated, hint_id=aid(1)).duplicate_of is None

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.extraction import extract_article
-from service.extraction.links import choose_canonical, registered_domain
+from service.extraction import extract_article, extract_story
+from service.extraction.links import choose_canonical, foreign_canonical, registered_domain
 from service.models import FetchedPage
 from service.urls import article_id
 
@@ -61,3 +61,27 @@ def test_a_hostile_page_cannot_take_another_blogs_article_id() -> None:
     assert article.canonical_url == "https://evil.blogspot.com/2026/11/harbour.html"
     assert article.id != article_id(victim)
     assert article.site.domain == "evil.blogspot.com"
+
+
+def test_a_cross_site_canonical_is_kept_as_a_claim_not_as_the_id() -> None:
+    assert foreign_canonical(
+        "https://partner.example/wire/1", ["https://origin.example/story?utm_source=x"]
+    ) == ("https://origin.example/story")
+    assert foreign_canonical("https://www.example.com/a", ["https://example.com/a"]) is None
+    assert foreign_canonical("https://a.example/x", ["https://b.example/"]) is None  # home page
+    html = (
+        "<html><head><link rel='canonical' href='https://origin.example/story'><title>T</title>"
+        "</head><body><article><p>"
+        + "The council approved the harbour wall. " * 10
+        + "</p></article></body></html>"
+    )
+    url = "https://partner.example/wire/1"
+    fetched = FetchedPage(
+        requested_url=url,
+        url=url,
+        content=html.encode(),
+        fetched_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    story = extract_story(fetched)
+    assert story.claimed_canonical == "https://origin.example/story"
+    assert story.article.id == article_id(url)
