@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     dedup_ttl_days: float = Field(
         default=30.0,
         gt=0,
-        description="How long the last published content hash of an article is remembered; "
-        "a redelivery after that would publish again as `article.created`.",
+        description="How long the last published version of an article (a hash of its "
+        "consumer-visible fields) is remembered; a redelivery after that would publish again "
+        "as `article.created`.",
     )
     embedded_redis_port: int = Field(
         default=6379,

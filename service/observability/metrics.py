@@ -18,7 +18,7 @@ time are in :mod:`service.observability.redis_state`:
   not_modified or the error's reason code
 - ``newswire_fetch_bytes_total{kind}``: body bytes received (after decompression)
 - ``newswire_extraction_duration_seconds``: page fetched -> Article
-- ``newswire_tasks_total{outcome}``: created, updated, duplicate, dead_letter, retry,
+- ``newswire_tasks_total{outcome}``: created, updated, duplicate, skipped, dead_letter, retry,
   deferred (no per-host slot in time: sent again), requeued, failed
 - ``newswire_task_duration_seconds``: one article task attempt
 - ``newswire_articles_published_total{type}``: created, updated, duplicate (this version
