@@ -252,9 +252,9 @@ def negatives(pages: list[tuple[str, str, Paras]], others: list[Paras]) -> list[
         url = f"https://briefs-c.example/{page}"
         text = extracted("B", title, "Staff", [first, standard], url)
         out.append(Case("brief sharing a standard paragraph", short_hash(url), text, None))
-        if len(paras[0].split()) * 3 > sum(len(p.split()) for p in paras):
-            continue  # an "intro" that is most of the article is no intro (one-paragraph pages)
-        body = others[i % len(others)]
+        if i >= len(others) or len(paras[0].split()) * 3 > sum(len(p.split()) for p in paras):
+            continue  # each body once; an "intro" that is most of the article is no intro
+        body = others[i]
         url = f"https://intro-d.example/{page}"
         text = extracted("B", title, "Staff", [paras[0], *body[1:]], url)
         out.append(Case("shared intro paragraph only", short_hash(url), text, None))
