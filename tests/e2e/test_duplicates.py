@@ -5,6 +5,7 @@ Redis and several sites on loopback addresses of the local origin."""
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import redis
 
 from service.cli.status import collect_status
+from service.embedded_redis import free_port
 from service.registry import Registry
 from service.settings import Settings
 from tests.reliability.harness import broker_idle
@@ -34,6 +36,14 @@ def events(client: redis.Redis, settings: Settings) -> list[dict[str, Any]]:
     for _, fields in client.xrange(settings.articles_stream):
         out.append({"type": fields["type"], **json.loads(fields["data"])})
     return out
+
+
+def ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def serve(site: Origin, path: str, headline: str, paras: list[str], template: str) -> str:
@@ -118,11 +128,22 @@ def test_three_copies_in_one_poll_make_exactly_one_original(
             site.add(f"/news/{n}", story_page(title, text, url=url), delay=0.3)
             items.append((url, title))
         env = newswire_env(settings.effective_redis_url)
+        ports = [free_port(), free_port()]
         with (
-            running(["worker", "--pool", "solo"], env, tmp_path / "worker1.log"),
-            running(["worker", "--pool", "solo"], env, tmp_path / "worker2.log"),
+            running(
+                ["worker", "--pool", "solo"],
+                {**env, "NEWSWIRE_METRICS_PORT": str(ports[0])},
+                tmp_path / "worker1.log",
+            ),
+            running(
+                ["worker", "--pool", "solo"],
+                {**env, "NEWSWIRE_METRICS_PORT": str(ports[1])},
+                tmp_path / "worker2.log",
+            ),
             running(["poller"], env, tmp_path / "poller.log"),
         ):
+            for port in ports:  # both workers consume before the three copies are enqueued
+                wait_for(lambda port=port: ready(port), timeout=60, message=f"worker :{port} ready")
             add_feed(origin, redis_client, settings, items)
             found = wait_events(redis_client, settings, 3)
     originals = [e for e in found if e["duplicate_of"] is None]
