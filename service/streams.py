@@ -67,7 +67,11 @@ CONSUMER_VISIBLE = (
     "summary",
     "text",
     "image",
+    "image_caption",
+    "image_credit",
     "tags",
+    "section",
+    "is_accessible_for_free",
     "duplicate_of",
 )
 
