@@ -18,7 +18,7 @@ run: setup
 	$(BIN)/newswire run --feeds $${FEEDS:-examples/feeds.opml}
 
 test: setup
-	bash scripts/ensure-redis.sh
+	bash scripts/ensure-engines.sh
 	$(BIN)/ruff check service workers clients tests bench
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q

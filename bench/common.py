@@ -27,7 +27,8 @@ from typing import Any
 import redis
 
 from service.embedded_redis import EmbeddedRedis, free_port
-from service.queue import ARTICLE_QUEUE
+from service.queue import broker_queue_key, broker_unacked_key
+from service.settings import Settings
 from tests.support.corpus import corpus_root
 from tests.support.processes import newswire_env, spawn, stop
 
@@ -210,8 +211,9 @@ def worker(env: dict[str, str], concurrency: int, log_dir: Path) -> Role:
 def drained(client: redis.Redis) -> bool:
     """No task queued and none taken but unacknowledged (acks_late: finished)."""
     pipe = client.pipeline()
-    pipe.llen(ARTICLE_QUEUE)
-    pipe.hlen("unacked")
+    defaults = Settings(redis_url="redis://127.0.0.1:6379/0")  # the benches' key prefix
+    pipe.llen(broker_queue_key(defaults) or "")
+    pipe.hlen(broker_unacked_key(defaults))
     queued, unacked = pipe.execute()
     return int(queued) == 0 and int(unacked) == 0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import redis
 
+from service.connections import redis_client
 from service.errors import IngestError, Reason
 
 
@@ -95,7 +96,7 @@ class EmbeddedRedis:
         return self
 
     def wait_ready(self, timeout: float) -> None:
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        client = redis_client(self.url, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:

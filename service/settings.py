@@ -15,25 +15,42 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service import connections
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class Settings(BaseSettings):
     """newswire settings. Every field is read from ``NEWSWIRE_<FIELD_NAME>``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NEWSWIRE_", extra="ignore", frozen=True, env_file=None
+        env_prefix="NEWSWIRE_",
+        extra="ignore",
+        frozen=True,
+        env_file=None,
+        hide_input_in_errors=True,  # URLs carry passwords: never echo a value in an error
     )
 
     # --- Redis and streams -------------------------------------------------------------
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL (redis://host:port/db). Unset: `newswire run` starts an "
-        "embedded real Redis (Valkey) server; other commands then use redis://127.0.0.1:6379/0.",
+        description="Redis URL: `redis://[:password@]host:port/db`, or a Sentinel-managed "
+        "primary as `redis+sentinel://HOST:PORT[,HOST:PORT...]/SERVICE_NAME[/DB]`. Unset: "
+        "`newswire run` starts an embedded real Redis (Valkey) server; other commands then use "
+        "redis://127.0.0.1:6379/0.",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description="Task broker URL. Unset: the Redis of NEWSWIRE_REDIS_URL. "
+        "`amqp://user:pass@host:port/vhost`: RabbitMQ (quorum queues, publisher confirms); "
+        "`redis://...` or `redis+sentinel://...`: a Redis (docs/operations.md, choosing a broker).",
     )
     key_prefix: str = Field(
         default="newswire",
-        description="Prefix of every Redis key and stream (`<prefix>:articles`, `<prefix>:dead`).",
+        description="Prefix of every Redis key and stream (`<prefix>:articles`, `<prefix>:dead`), "
+        "of the task queue (`<prefix>.articles`) and of the broker's keys on Redis: deployments "
+        "with different prefixes share one Redis database or RabbitMQ vhost safely.",
     )
     stream_maxlen: int = Field(
         default=100_000,
@@ -418,9 +435,35 @@ class Settings(BaseSettings):
         del deep  # a validated copy shares nothing mutable
         return type(self).model_validate({**self.model_dump(), **(update or {})})
 
+    @model_validator(mode="after")
+    def _usable_urls(self) -> Settings:
+        # An amqp:// URL as NEWSWIRE_REDIS_URL, or a broker URL of an unknown kind, cannot
+        # work: refused at start rather than failing on the first Redis command.
+        # (Plain fields here: a cached property computed now would survive model_copy.)
+        redis_url = self.redis_url or DEFAULT_REDIS_URL
+        try:
+            connections.check_redis_url(redis_url)
+            connections.broker_kind(self.broker_url or redis_url)
+        except connections.ConnectionURLError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
     @cached_property
     def effective_redis_url(self) -> str:
-        return self.redis_url or "redis://127.0.0.1:6379/0"
+        return self.redis_url or DEFAULT_REDIS_URL
+
+    @cached_property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or self.effective_redis_url
+
+    @cached_property
+    def broker_kind(self) -> connections.BrokerKind:
+        return connections.broker_kind(self.effective_broker_url)
+
+    @cached_property
+    def article_queue(self) -> str:
+        """The task queue of article tasks (``newswire.articles`` with the default prefix)."""
+        return f"{self.key_prefix}.articles"
 
     @cached_property
     def effective_visibility_timeout(self) -> float:

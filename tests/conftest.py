@@ -11,6 +11,7 @@ import redis
 from service.embedded_redis import EmbeddedRedis
 from service.settings import Settings
 from tests.support.corpus import corpus_root
+from tests.support.engines import RabbitMQ, rabbitmq_available
 from tests.support.origin import Origin
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,3 +61,21 @@ def settings(redis_server: EmbeddedRedis) -> Settings:
         poll_lease=10.0,
         min_text_chars=50,
     )
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQ]:
+    """One RabbitMQ node for the whole session (started on first use); tests take a vhost."""
+    if not rabbitmq_available():
+        pytest.fail("rabbitmq-server is not installed: run scripts/ensure-engines.sh (as root)")
+    server = RabbitMQ(tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def amqp_url(rabbitmq: RabbitMQ) -> str:
+    """The URL of a vhost of this test's own on the session's RabbitMQ."""
+    return rabbitmq.url(rabbitmq.add_vhost())

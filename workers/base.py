@@ -29,6 +29,7 @@ from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from celery.worker.request import Request
 from kombu.exceptions import OperationalError
 
+from service.connections import redis_client
 from service.errors import HostBusy, IngestError, PermanentError, Reason, TransientError
 from service.fetching.polite import PoliteFetcher
 from service.identity.index import StoryIndex
@@ -73,7 +74,7 @@ class Resources:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.redis = redis.Redis.from_url(
+        self.redis = redis_client(
             settings.effective_redis_url,
             socket_timeout=10,
             socket_connect_timeout=5,

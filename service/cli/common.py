@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import click
 import redis
 
+from service.connections import SENTINEL_SCHEME, parse_sentinel_url, redis_client, scheme_of
 from service.redaction import redact
 from service.settings import Settings
 
@@ -20,7 +21,7 @@ def load_settings() -> Settings:
 
 
 def connect(settings: Settings) -> redis.Redis:
-    client = redis.Redis.from_url(
+    client = redis_client(
         settings.effective_redis_url,
         decode_responses=True,
         socket_connect_timeout=5,

@@ -13,12 +13,13 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from service import connections
 from service.cli.common import load_settings
 from service.logs import configure_logging
 from service.observability.fetching import MeteredAsyncFetcher
 from service.observability.server import serve_poller
 from service.poller import Poller
-from service.queue import ARTICLE_QUEUE, Enqueuer
+from service.queue import Enqueuer, task_queues
 from service.registry import Registry
 from service.settings import Settings
 from service.streams import Streams
@@ -27,7 +28,7 @@ from service.websub.service import start_websub
 
 def redis_client(settings: Settings) -> redis.Redis:
     """A client that retries briefly on connection errors (longer outages: callers back off)."""
-    return redis.Redis.from_url(
+    return connections.redis_client(
         settings.effective_redis_url,
         decode_responses=True,
         socket_connect_timeout=5,
@@ -102,7 +103,7 @@ def worker(concurrency: int | None, pool: str, celery_args: tuple[str, ...]) -> 
         "--loglevel",
         settings.log_level,
         "-Q",
-        ARTICLE_QUEUE,
+        ",".join(q.name for q in task_queues(settings)),
         "--pool",
         pool,
         "--without-gossip",

@@ -13,7 +13,7 @@ import redis
 
 from service.cli.common import connect, load_settings
 from service.console import FeedHealth, Snapshot
-from service.queue import ARTICLE_QUEUE
+from service.queue import broker_queue_key, queue_depth
 from service.redaction import redact
 from service.registry import Registry
 from service.settings import Settings
@@ -52,7 +52,7 @@ def collect_status(client: redis.Redis, settings: Settings) -> dict[str, Any]:
         "dead_by_reason": {
             k: int(v) for k, v in client.hgetall(f"{settings.key_prefix}:dead:counts").items()
         },
-        "queue_depth": client.llen(ARTICLE_QUEUE),
+        "queue_depth": _queue_depth(client, settings),
         "sources": {
             "registered": {
                 kind: sum(s.kind == kind for s in feeds) for kind in ("feed", "sitemap")
@@ -110,7 +110,7 @@ def collect_snapshot(client: redis.Redis, settings: Settings, *, now: float) -> 
             ),
             published=stream_entries_added(client, settings.articles_stream),
             dead_by_reason={str(k): int(v) for k, v in dead.items()},
-            queue_depth=int(client.llen(ARTICLE_QUEUE)),
+            queue_depth=_queue_depth(client, settings) or 0,
         )
     except redis.RedisError:
         return Snapshot(at=now, redis_ok=False)
@@ -133,6 +133,11 @@ def story_counts(client: redis.Redis, settings: Settings) -> dict[str, Any]:
 
 def _key(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _queue_depth(client: redis.Redis, settings: Settings) -> int | None:
+    key = broker_queue_key(settings)
+    return int(client.llen(key)) if key else queue_depth(settings)
 
 
 def _when(ts: float | None) -> str:
@@ -173,7 +178,7 @@ def _print_table(data: dict[str, Any]) -> None:
                 )
     dead = ", ".join(f"{k} {v}" for k, v in sorted(data["dead_by_reason"].items())) or "none"
     click.echo(f"dead letters by reason: {dead}")
-    click.echo(f"article tasks queued: {data['queue_depth']}")
+    click.echo(f"article tasks queued: {_unknown(data['queue_depth'])}")
     sources = data["sources"]
     registered = ", ".join(f"{k} {v}" for k, v in sources["registered"].items())
     enqueued = ", ".join(f"{k} {v}" for k, v in sources["tasks_enqueued"].items())

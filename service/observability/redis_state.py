@@ -30,9 +30,10 @@ import redis
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from service.connections import redis_client
 from service.logs import get_logger
 from service.observability.recent import Recent
-from service.queue import ARTICLE_QUEUE
+from service.queue import broker_queue_key, queue_depth
 from service.settings import Settings
 from service.sources import KINDS, counts_key
 from service.streams import group_positions
@@ -45,7 +46,7 @@ class RedisStateCollector(Collector):
 
     def __init__(self, settings: Settings, *, timeout: float = 2.0) -> None:
         self.settings = settings
-        self.client = redis.Redis.from_url(
+        self.client = redis_client(
             settings.effective_redis_url,
             decode_responses=True,
             socket_timeout=timeout,
@@ -73,7 +74,8 @@ class RedisStateCollector(Collector):
         pipe = self.client.pipeline(transaction=False)
         for stream in streams:
             pipe.xlen(stream)
-        pipe.llen(ARTICLE_QUEUE)
+        key = broker_queue_key(s)
+        pipe.llen(key or f"{s.key_prefix}:no-queue-here")
         pipe.hlen(f"{s.key_prefix}:feeds")
         pipe.zcount(f"{s.key_prefix}:schedule", "-inf", seconds + micros / 1e6)
         pipe.info("memory")
@@ -90,7 +92,10 @@ class RedisStateCollector(Collector):
         queue = GaugeMetricFamily(
             "newswire_queue_depth", "Article tasks waiting in the broker queue.", labels=["queue"]
         )
-        queue.add_metric([ARTICLE_QUEUE], depth)
+        if key is None:  # the broker is RabbitMQ or another Redis
+            depth = queue_depth(s)
+        if depth is not None:
+            queue.add_metric([s.article_queue], depth)
         sources = GaugeMetricFamily(
             "newswire_source_tasks_enqueued",
             "Article tasks enqueued so far, by kind of source.",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from service.connections import redis_client
 from service.logs import get_logger
 from service.observability.metrics import multiprocess_dir
 from service.observability.multiproc import locked_collector
@@ -40,7 +41,7 @@ Check = Callable[[], bool]
 def redis_check(settings: Settings, *, timeout: float = 2.0) -> Check:
     """A readiness check: Redis answers PING within ``timeout`` seconds (the answer is
     reused for ``metrics_cache_seconds``, so probes cannot load Redis)."""
-    client = redis.Redis.from_url(
+    client = redis_client(
         settings.effective_redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from service.queue import ARTICLE_QUEUE
+from service.queue import broker_queue_key
 from service.settings import Settings
 from tests.deploy.helpers import DEPLOY, METRICS_PORT, load_yaml, load_yaml_all, npm_install
 
@@ -120,8 +120,8 @@ def test_keda_scales_the_worker_on_the_celery_queue() -> None:
     assert spec["scaleTargetRef"]["name"] == "newswire-worker"
     (trigger,) = spec["triggers"]
     assert trigger["type"] == "redis"
-    assert trigger["metadata"]["listName"] == ARTICLE_QUEUE
     redis_url = by_kind("ConfigMap")["newswire"]["data"]["NEWSWIRE_REDIS_URL"]
+    assert trigger["metadata"]["listName"] == broker_queue_key(Settings(redis_url=redis_url))
     assert redis_url.startswith(f"redis://{trigger['metadata']['address']}/")
     assert spec["minReplicaCount"] >= 1
 

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.observability import metrics, probe, worker_hooks
 from service.observability.server import Endpoint, Server, redis_check, serve, serve_poller
-from service.queue import ARTICLE_QUEUE
+from service.queue import broker_queue_key
 from service.registry import Registry
 from service.settings import Settings
 from tests.support.processes import REPO
@@ -142,7 +142,9 @@ def test_poller_endpoint_reads_the_shared_state_from_redis(
     redis_client.xack(
         s.articles_stream, "indexer", redis_client.xrange(s.articles_stream, count=1)[0][0]
     )
-    redis_client.rpush(ARTICLE_QUEUE, "t1", "t2", "t3", "t4")
+    queue_key = broker_queue_key(s)
+    assert queue_key is not None
+    redis_client.rpush(queue_key, "t1", "t2", "t3", "t4")
     running = serve_poller(s)
     assert running is not None
     try:
@@ -156,7 +158,7 @@ def test_poller_endpoint_reads_the_shared_state_from_redis(
     group = {"stream": s.articles_stream, "group": "indexer"}
     assert value(scrape, "newswire_consumer_group_lag", **group) == 3
     assert value(scrape, "newswire_consumer_group_pending", **group) == 1
-    assert value(scrape, "newswire_queue_depth", queue=ARTICLE_QUEUE) == 4
+    assert value(scrape, "newswire_queue_depth", queue=s.article_queue) == 4
     assert value(scrape, "newswire_feeds") == 3
     assert value(scrape, "newswire_feeds_overdue") == 3
     assert value(scrape, "newswire_redis_used_memory_bytes") > 0

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
 
-from service.queue import ARTICLE_QUEUE
+from service.queue import broker_queue_key, broker_unacked_key
 from service.registry import Registry
 from service.settings import Settings
 from tests.support.origin import Origin
@@ -97,16 +98,27 @@ def publish_site(
     return site
 
 
-def broker_idle(client: redis.Redis) -> bool:
-    """No task queued, none held unacknowledged by a worker (incl. retries waiting on ETA)."""
-    return int(client.llen(ARTICLE_QUEUE)) == 0 and int(client.hlen("unacked")) == 0
+def broker_idle(client: redis.Redis, settings: Settings | None = None) -> bool:
+    """No task queued, none held unacknowledged by a worker (incl. retries waiting on ETA),
+    on the Redis broker of ``settings`` (default: the default key prefix)."""
+    settings = settings or Settings()
+    queued = broker_queue_key(settings) or ""
+    return int(client.llen(queued)) == 0 and int(client.hlen(broker_unacked_key(settings))) == 0
 
 
-def wait_settled(client: redis.Redis, stream: str, expected: int, *, timeout: float) -> float:
-    """Wait until ``expected`` entries are on ``stream`` and the broker holds no task;
-    returns when that happened (monotonic)."""
+def wait_settled(
+    client: redis.Redis,
+    stream: str,
+    expected: int,
+    *,
+    timeout: float,
+    idle: Callable[[], bool] | None = None,
+) -> float:
+    """Wait until ``expected`` entries are on ``stream`` and the broker holds no task
+    (``idle``: default, the Redis broker on ``client``); returns when (monotonic)."""
+    broker_is_idle = idle or (lambda: broker_idle(client))
     wait_for(
-        lambda: _len(client, stream) >= expected and broker_idle(client),
+        lambda: _len(client, stream) >= expected and broker_is_idle(),
         timeout=timeout,
         interval=0.2,
         message=f"{expected} entries on {stream}, broker idle",

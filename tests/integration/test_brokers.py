@@ -1,0 +1,128 @@
+"""The broker choices with real servers and real workers: two key prefixes side by side on
+one Redis database, RabbitMQ (quorum queues), and a Redis found through Sentinel."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import redis
+
+from service.connections import redis_client
+from service.embedded_redis import EmbeddedRedis
+from service.queue import Enqueuer
+from service.settings import Settings
+from tests.support.engines import RabbitMQ, SentinelGroup
+from tests.support.origin import Origin
+from tests.support.processes import newswire_env, running, wait_for
+from tests.support.sitegen import article_html
+
+
+def serve_pages(origin: Origin, numbers: range) -> list[str]:
+    for i in numbers:
+        origin.add(f"/news/{i}", article_html(i, base=origin.url("")))
+    return [origin.url(f"/news/{i}") for i in numbers]
+
+
+def stream_urls(client: redis.Redis, stream: str) -> list[str]:
+    return [json.loads(fields["data"])["url"] for _id, fields in client.xrange(stream)]
+
+
+def enqueue(settings: Settings, urls: list[str]) -> None:
+    enqueuer = Enqueuer(settings)
+    try:
+        for url in urls:
+            enqueuer.enqueue(url, "http://feed.example/", None)
+    finally:
+        enqueuer.close()
+
+
+def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    return running(["worker", "--pool", "solo"], env, log)
+
+
+@pytest.mark.timeout(120)
+def test_two_key_prefixes_on_one_redis_database_take_only_their_own_tasks(
+    origin: Origin, redis_server: EmbeddedRedis, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """Before the prefix applied to the queue and kombu's keys, both deployments consumed
+    `newswire.articles` and published each other's articles on their own streams."""
+    urls = {"blue": serve_pages(origin, range(0, 6)), "green": serve_pages(origin, range(6, 12))}
+    deployments = {
+        prefix: Settings(redis_url=redis_server.url, key_prefix=prefix) for prefix in urls
+    }
+    for prefix, settings in deployments.items():
+        enqueue(settings, urls[prefix])  # queued before any worker runs
+    with ExitStack() as stack:
+        for prefix in urls:
+            env = newswire_env(redis_server.url, key_prefix=prefix)
+            stack.enter_context(worker(env, tmp_path / f"{prefix}.log"))
+        for settings in deployments.values():
+            wait_for(
+                lambda s=settings: redis_client.xlen(s.articles_stream) >= 6,
+                timeout=60,
+                message=f"six articles on {settings.articles_stream}",
+            )
+    for prefix, settings in deployments.items():
+        assert sorted(stream_urls(redis_client, settings.articles_stream)) == sorted(urls[prefix])
+    stray = [k for k in redis_client.keys("*") if not k.startswith(("blue:", "green:"))]
+    assert stray == []  # every key, kombu's included, carries its deployment's prefix
+
+
+@pytest.mark.timeout(180)
+def test_rabbitmq_broker_quorum_queue_end_to_end(
+    origin: Origin,
+    redis_server: EmbeddedRedis,
+    redis_client: redis.Redis,
+    rabbitmq: RabbitMQ,
+    tmp_path: Path,
+) -> None:
+    vhost = rabbitmq.add_vhost()
+    settings = Settings(redis_url=redis_server.url, broker_url=rabbitmq.url(vhost))
+    urls = serve_pages(origin, range(8))
+    env = newswire_env(redis_server.url, broker_url=rabbitmq.url(vhost))
+    with worker(env, tmp_path / "worker.log"):
+        enqueue(settings, urls)
+        wait_for(
+            lambda: redis_client.xlen(settings.articles_stream) >= len(urls),
+            timeout=90,
+            message="the articles on the stream",
+        )
+    assert sorted(stream_urls(redis_client, settings.articles_stream)) == sorted(urls)
+    queues = rabbitmq.ctl("list_queues", "-p", vhost, "--no-table-headers", "name", "type")
+    types = dict(line.split() for line in queues.splitlines() if line.strip())
+    assert types["newswire.articles"] == "quorum"
+    assert types["newswire.articles.overflow"] == "quorum"
+    assert rabbitmq.messages(vhost) == 0
+    assert not [k for k in redis_client.keys("*") if k.startswith("newswire:newswire.")]
+
+
+@pytest.fixture
+def sentinel_group(tmp_path: Path) -> Iterator[SentinelGroup]:
+    group = SentinelGroup(tmp_path / "sentinel")
+    try:
+        yield group.start()
+    finally:
+        group.stop()
+
+
+@pytest.mark.timeout(120)
+def test_a_sentinel_url_client_follows_a_failover(sentinel_group: SentinelGroup) -> None:
+    client = redis_client(sentinel_group.url, decode_responses=True, socket_timeout=2)
+    client.set("before", "1")
+    client.wait(1, 2000)  # replicated, so the promoted replica has it
+    sentinel_group.kill_primary()
+
+    def write_after() -> bool:
+        try:
+            return bool(client.set("after", "1"))
+        except redis.RedisError:
+            return False
+
+    wait_for(write_after, timeout=30, message="a write through the same client")
+    assert client.get("before") == "1"
+    assert client.connection_pool.get_master_address()[1] == sentinel_group.replica.port  # type: ignore[attr-defined]
