@@ -3,6 +3,8 @@
     python -m bench.faults            # the short variants (what CI runs), ~3 min
     python -m bench.faults --long     # also the long ones: 400 articles and six worker kills,
                                       # eight poller kills, 60 s Redis outage, 5,000 pages
+    python -m bench.faults --engines  # only the RabbitMQ-broker and Redis-Sentinel faults
+                                      # (with --long: 400 articles, SIGKILLed RabbitMQ, ...)
 
 Each test of ``tests/reliability`` appends one row of figures (``record_figures``) to a
 JSON Lines file; this script runs pytest with that file set, then prints every row: the
@@ -27,7 +29,10 @@ from bench.common import REPO
 COMMON = ("articles_expected", "on_stream", "lost", "duplicates")
 
 
-def run_suite(long: bool, extra: list[str]) -> tuple[int, list[dict[str, Any]]]:
+ENGINES = ["tests/reliability/test_rabbitmq_faults.py", "tests/reliability/test_sentinel_faults.py"]
+
+
+def run_suite(long: bool, extra: list[str], paths: list[str]) -> tuple[int, list[dict[str, Any]]]:
     with tempfile.TemporaryDirectory(prefix="newswire-faults-") as tmp:
         figures = Path(tmp) / "figures.jsonl"
         env = {**os.environ, "NEWSWIRE_FAULT_FIGURES": str(figures)}
@@ -40,7 +45,7 @@ def run_suite(long: bool, extra: list[str]) -> tuple[int, list[dict[str, Any]]]:
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/reliability",
+            *paths,
             *extra,
         ]
         code = subprocess.run(command, cwd=REPO, env=env, check=False).returncode
@@ -60,9 +65,13 @@ def describe(row: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--long", action="store_true", help="also the long variants")
+    parser.add_argument(
+        "--engines", action="store_true", help="only the RabbitMQ and Sentinel fault runs"
+    )
     parser.add_argument("pytest_args", nargs="*", help="passed to pytest, e.g. -k redis")
     args = parser.parse_args()
-    code, rows = run_suite(args.long, args.pytest_args)
+    paths = ENGINES if args.engines else ["tests/reliability"]
+    code, rows = run_suite(args.long, args.pytest_args, paths)
     print("\n| fault | expected | on stream | lost | duplicates | figures |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     for row in rows:

@@ -40,6 +40,7 @@ from service.settings import Settings
 from service.streams import Streams
 
 log = get_logger("newswire.worker")
+MIN_AMQP_COUNTDOWN = 1.0
 
 # Redis errors that say "unavailable for now" (requeue the task); every other RedisError is
 # an answer to a command this code sent (a bug: dead-letter it).
@@ -121,6 +122,10 @@ class NewswireTask(Task[Any, str]):
         delay = random.uniform(base / 2, base)  # noqa: S311 - jitter, not crypto
         if error.retry_after:
             delay = max(delay, error.retry_after)
+        if self.settings.broker_kind == "amqp":
+            # RabbitMQ's native delayed delivery counts whole seconds and refuses a countdown
+            # that rounds down to 0 (the retry would not be sent).
+            delay = max(delay, MIN_AMQP_COUNTDOWN)
         return min(delay, self.longest_retry_delay)
 
     @property

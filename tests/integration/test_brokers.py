@@ -17,7 +17,7 @@ from service.embedded_redis import EmbeddedRedis
 from service.queue import Enqueuer
 from service.settings import Settings
 from tests.support.engines import RabbitMQ, SentinelGroup
-from tests.support.origin import Origin
+from tests.support.origin import Origin, Response
 from tests.support.processes import newswire_env, running, wait_for
 from tests.support.sitegen import article_html
 
@@ -81,18 +81,40 @@ def test_rabbitmq_broker_quorum_queue_end_to_end(
     rabbitmq: RabbitMQ,
     tmp_path: Path,
 ) -> None:
+    """Articles published once; retries with a countdown go through Celery's native delayed
+    delivery (a 500 then a 502, then the page); a page that always fails is dead-lettered
+    after its retries, as on Redis."""
     vhost = rabbitmq.add_vhost()
     settings = Settings(redis_url=redis_server.url, broker_url=rabbitmq.url(vhost))
-    urls = serve_pages(origin, range(8))
-    env = newswire_env(redis_server.url, broker_url=rabbitmq.url(vhost))
+    urls = serve_pages(origin, range(6))
+    for i in (6, 7):
+        answers = iter([Response(status=500), Response(status=502)])
+        page = Response(
+            body=article_html(i, base=origin.url("")).encode(),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
+        origin.add_handler(f"/news/{i}", lambda _req, a=answers, p=page: next(a, p))
+        urls.append(origin.url(f"/news/{i}"))
+    origin.add("/news/8", status=500, body="down for good")
+    env = newswire_env(redis_server.url, broker_url=rabbitmq.url(vhost), task_max_retries=2)
     with worker(env, tmp_path / "worker.log"):
-        enqueue(settings, urls)
+        enqueue(settings, [*urls, origin.url("/news/8")])
         wait_for(
-            lambda: redis_client.xlen(settings.articles_stream) >= len(urls),
+            lambda: (
+                redis_client.xlen(settings.articles_stream) >= len(urls)
+                and redis_client.xlen(settings.dead_stream) >= 1
+            ),
             timeout=90,
-            message="the articles on the stream",
+            message="the articles and the dead letter on their streams",
         )
     assert sorted(stream_urls(redis_client, settings.articles_stream)) == sorted(urls)
+    assert origin.count("/news/6") == 3  # two failures, then the page
+    (letter,) = [fields for _id, fields in redis_client.xrange(settings.dead_stream)]
+    assert (letter["url"], letter["reason"], letter["attempts"]) == (
+        origin.url("/news/8"),
+        "http_status",
+        "3",
+    )
     queues = rabbitmq.ctl("list_queues", "-p", vhost, "--no-table-headers", "name", "type")
     types = dict(line.split() for line in queues.splitlines() if line.strip())
     assert types["newswire.articles"] == "quorum"
