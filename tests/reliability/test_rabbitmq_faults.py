@@ -63,9 +63,14 @@ def kills_on_rabbitmq(
         articles=articles,
         kills=kills,
         seed=fault_seed(),
-        broker_url=rabbitmq.url(vhost),
         idle=idle_check(rabbitmq, vhost),
         fault="rabbitmq_worker_killed",
+        broker_url=rabbitmq.url(vhost),
+        # RabbitMQ 3.x hands a returned message out first: the task a killed worker held is the
+        # first the next worker runs, so consecutive kills can hit one healthy task each
+        # time. Three kills of one task are what marks a poison task (max_deliveries 3): the
+        # 400-article run dead-lettered one healthy article that way. Room for every kill:
+        max_deliveries=kills + 1,
     )
 
 

@@ -52,22 +52,22 @@ def run_with_worker_kills(
     articles: int,
     kills: int,
     seed: int,
-    broker_url: str | None = None,
     idle: Callable[[], bool] | None = None,
     fault: str = "worker_killed",
+    **env: object,
 ) -> None:
-    """``broker_url`` (default: the Redis) and ``idle`` (the broker holds no task) let the
-    same run go through another broker."""
+    """``env`` (settings, e.g. another ``broker_url``) and ``idle`` (the broker holds no
+    task) let the same run go through another broker."""
     rng = random.Random(seed)
     site = publish_site(origin, client, settings, articles, per_feed=50, page_delay=0.15)
-    env = fault_env(redis_url, **({"broker_url": broker_url} if broker_url else {}))
-    poller = start_poller(env, tmp_path / "poller.log")
+    environ = fault_env(redis_url, **env)
+    poller = start_poller(environ, tmp_path / "poller.log")
     started = time.monotonic()
     killed_at: list[float] = []
     workers: list[subprocess.Popen[bytes]] = []
     try:
         for k in range(kills):
-            worker = start_worker(env, tmp_path / f"worker{k}.log")
+            worker = start_worker(environ, tmp_path / f"worker{k}.log")
             workers.append(worker)
             # Kill once this worker is busy, at a random moment of its work.
             hits = sum(origin.count(f"/news/{i}") for i in range(articles))
@@ -80,7 +80,7 @@ def run_with_worker_kills(
             time.sleep(rng.uniform(0.2, 2.5))
             kill_group(worker)
             killed_at.append(time.monotonic())
-        workers.append(start_worker(env, tmp_path / "worker-last.log"))
+        workers.append(start_worker(environ, tmp_path / "worker-last.log"))
         done = wait_settled(client, settings.articles_stream, articles, timeout=120, idle=idle)
         time.sleep(1.0)  # room for a late duplicate to show up
     finally:
