@@ -24,7 +24,7 @@ from celery import Celery
 from kombu import Connection, Exchange, Queue
 from kombu.exceptions import KombuError
 
-from service.connections import kombu_broker
+from service.connections import kombu_broker, redis_client
 from service.logs import get_logger
 from service.settings import Settings
 
@@ -120,7 +120,7 @@ def broker_queue_key(settings: Settings) -> str | None:
     """The Redis list holding queued tasks when the broker is the data Redis, else None."""
     if settings.effective_broker_url != settings.effective_redis_url:
         return None
-    return f"{settings.key_prefix}:{settings.article_queue}"
+    return f"{settings.key_prefix}:{settings.article_queue}"  # kombu's global_keyprefix
 
 
 def broker_unacked_key(settings: Settings) -> str:
@@ -130,15 +130,23 @@ def broker_unacked_key(settings: Settings) -> str:
 
 def queue_depth(settings: Settings, *, timeout: float = 2.0) -> int | None:
     """Tasks waiting in the article queue of any broker (None: the broker did not answer)."""
-    url, _sentinel = kombu_broker(settings.effective_broker_url)
-    options = broker_transport_options(settings)
+    if settings.broker_kind != "amqp":
+        client = redis_client(
+            settings.effective_broker_url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        try:
+            return int(client.llen(f"{settings.key_prefix}:{settings.article_queue}"))
+        except redis.RedisError as exc:
+            log.warning("queue_depth_unavailable", error=str(exc))
+            return None
+        finally:
+            client.close()
     try:
-        with Connection(url, transport_options=options, connect_timeout=timeout) as conn:
-            conn.ensure_connection(max_retries=1)
+        with Connection(settings.effective_broker_url, connect_timeout=timeout) as conn:
             channel: Any = conn.default_channel
             declared = channel.queue_declare(queue=settings.article_queue, passive=True)
             return int(declared.message_count)
-    except (OSError, KombuError, AMQPError, redis.RedisError) as exc:
+    except (OSError, KombuError, AMQPError) as exc:  # a queue not declared yet: unknown
         log.warning("queue_depth_unavailable", error=str(exc))
         return None
 

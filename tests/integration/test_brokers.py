@@ -14,7 +14,7 @@ import redis
 
 from service.connections import redis_client
 from service.embedded_redis import EmbeddedRedis
-from service.queue import Enqueuer
+from service.queue import Enqueuer, queue_depth
 from service.settings import Settings
 from tests.support.engines import RabbitMQ, SentinelGroup
 from tests.support.origin import Origin, Response
@@ -71,6 +71,8 @@ def test_two_key_prefixes_on_one_redis_database_take_only_their_own_tasks(
         assert sorted(stream_urls(redis_client, settings.articles_stream)) == sorted(urls[prefix])
     stray = [k for k in redis_client.keys("*") if not k.startswith(("blue:", "green:"))]
     assert stray == []  # every key, kombu's included, carries its deployment's prefix
+    enqueue(deployments["blue"], urls["blue"][:2])  # no worker now: they stay queued
+    assert [queue_depth(s) for s in deployments.values()] == [2, 0]
 
 
 @pytest.mark.timeout(180)
@@ -120,6 +122,7 @@ def test_rabbitmq_broker_quorum_queue_end_to_end(
     assert types["newswire.articles"] == "quorum"
     assert types["newswire.articles.overflow"] == "quorum"
     assert rabbitmq.messages(vhost) == 0
+    assert queue_depth(settings) == 0  # what status and the metrics read on RabbitMQ
     assert not [k for k in redis_client.keys("*") if k.startswith("newswire:newswire.")]
 
 
