@@ -24,6 +24,7 @@ from tests.reliability.harness import (
     start_worker,
     wait_settled,
 )
+from tests.reliability.test_redis_faults import run_with_outage
 from tests.reliability.test_worker_faults import (
     POISON,
     poison_figures,
@@ -223,3 +224,29 @@ def test_rabbitmq_poison_task_is_dead_lettered_as_worker_lost(
     assert [(d["reason"], d["url"]) for d in run.letters] == [("worker_lost", poison_url)]
     assert run.fetches == 3
     assert run.healthy.exact
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_redis_unreachable_for_10_seconds_with_the_rabbitmq_broker(
+    origin: Origin,
+    aof_redis: EmbeddedRedis,
+    aof_client: redis.Redis,
+    rabbitmq: RabbitMQ,
+    tmp_path: Path,
+) -> None:
+    """Redis (registry, seen-sets, streams) away while RabbitMQ holds the tasks: a worker
+    that cannot reach Redis returns its task to RabbitMQ (each return counts against the
+    queue's delivery limit; past it the task moves to the overflow queue, still consumed)."""
+    vhost = rabbitmq.add_vhost()
+    run_with_outage(
+        origin,
+        aof_redis,
+        aof_client,
+        tmp_path,
+        articles=60,
+        downtime=10.0,
+        fault="redis_unreachable_10s_rabbitmq",
+        idle=idle_check(rabbitmq, vhost),
+        broker_url=rabbitmq.url(vhost),
+    )

@@ -5,6 +5,7 @@ and every article must still arrive exactly once."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,14 +35,17 @@ def run_with_outage(
     downtime: float,
     fault: str,
     kill: bool = False,
+    idle: Callable[[], bool] | None = None,
+    **extra_env: object,
 ) -> None:
     """Half of each feed's items are listed at first; the other half appear while Redis is
-    down, so the poller has new entries to enqueue across the outage."""
+    down, so the poller has new entries to enqueue across the outage. ``extra_env`` and
+    ``idle``: the same with another broker (e.g. RabbitMQ, while this Redis holds the rest)."""
     settings = settings_for(server.url)
     site = publish_site(
         origin, client, settings, articles, per_feed=40, page_delay=0.1, fraction=0.5
     )
-    env = fault_env(server.url)
+    env = fault_env(server.url, **extra_env)
     poller = start_poller(env, tmp_path / "poller.log")
     worker = start_worker(env, tmp_path / "worker.log")
     try:
@@ -58,7 +62,9 @@ def run_with_outage(
             assert poller.poll() is None, "poller exited while Redis was down"
             assert worker.poll() is None, "worker exited while Redis was down"
         up_at = time.monotonic()
-        done = wait_settled(client, settings.articles_stream, articles, timeout=120 + downtime)
+        done = wait_settled(
+            client, settings.articles_stream, articles, timeout=120 + downtime, idle=idle
+        )
         time.sleep(1.0)  # room for a late duplicate
         assert poller.poll() is None
         assert worker.poll() is None
