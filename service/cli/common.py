@@ -41,6 +41,10 @@ def connect(settings: Settings) -> redis.Redis:
 
 def redis_location(url: str) -> str:
     """Where a Redis URL points, for a person: ``host:port/db``, never its credentials."""
+    if scheme_of(url) == SENTINEL_SCHEME:
+        found = parse_sentinel_url(url)
+        sentinels = ",".join(f"{host}:{port}" for host, port in found.sentinels)
+        return f"{found.service}/{found.db} via Sentinel {sentinels}"
     parts = urlsplit(url)
     db = parts.path.strip("/") or "0"
     return f"{parts.hostname or '?'}:{parts.port or 6379}/{db}"

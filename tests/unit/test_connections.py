@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.cli.common import redis_location
 from service.connections import (
     ConnectionURLError,
     kombu_broker,
@@ -110,3 +111,9 @@ def test_rabbitmq_queues_are_quorum_queues_with_a_delivery_limit() -> None:
     assert config["broker_transport_options"] == {"confirm_publish": True}
     assert config["task_default_queue_type"] == "quorum"
     assert broker_queue_key(settings) is None  # the queue is not in the data Redis
+
+
+def test_the_console_names_a_sentinel_primary_without_its_password() -> None:
+    where = redis_location("redis+sentinel://:hunter2@a:1,b:2/main/3")
+    assert where == "main/3 via Sentinel a:1,b:2"
+    assert redis_location("redis://:hunter2@r:6380/2") == "r:6380/2"
