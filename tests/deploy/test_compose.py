@@ -117,3 +117,16 @@ def test_env_example_sets_only_real_settings() -> None:
         names |= {k for k in compose()["services"][role]["environment"] if k != "NEWSWIRE_IMAGE"}
     assert names - {"NEWSWIRE_IMAGE"} <= fields, names - fields - {"NEWSWIRE_IMAGE"}
     assert fields <= names  # and every setting is there to be changed
+
+
+def test_rabbitmq_profile_is_the_broker_on_demand(services: dict[str, Any]) -> None:
+    """`--profile rabbitmq` adds RabbitMQ; without it the roles start on Redis alone."""
+    rabbitmq = services["rabbitmq"]
+    assert rabbitmq["profiles"] == ["rabbitmq"]
+    assert any(v.startswith("rabbitmq-data:/var/lib/rabbitmq") for v in rabbitmq["volumes"])
+    assert rabbitmq["healthcheck"]["test"][:2] == ["CMD", "rabbitmq-diagnostics"]
+    for role in ROLES:
+        dependency = services[role]["depends_on"]["rabbitmq"]
+        assert dependency == {"condition": "service_healthy", "required": False}
+        assert services[role]["environment"]["NEWSWIRE_BROKER_URL"] == ""  # unset: Redis
+    assert Settings(broker_url="").broker_kind == "redis"
