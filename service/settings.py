@@ -50,7 +50,8 @@ class Settings(BaseSettings):
         default="newswire",
         description="Prefix of every Redis key and stream (`<prefix>:articles`, `<prefix>:dead`), "
         "of the task queue (`<prefix>.articles`) and of the broker's keys on Redis: deployments "
-        "with different prefixes share one Redis database or RabbitMQ vhost safely.",
+        "with different prefixes share one Redis database without taking each other's tasks "
+        "(on RabbitMQ, give each deployment its own vhost).",
     )
     stream_maxlen: int = Field(
         default=100_000,
