@@ -22,6 +22,8 @@ from urllib.parse import unquote, urlsplit
 import redis
 from redis.sentinel import Sentinel
 
+from service.redaction import redact
+
 SENTINEL_SCHEME = "redis+sentinel"
 REDIS_SCHEMES = ("redis", "rediss", "unix", SENTINEL_SCHEME)
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
@@ -47,34 +49,24 @@ def scheme_of(url: str) -> str:
     return urlsplit(url).scheme.lower()
 
 
-def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for logs and error messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:***@{hostinfo}").geturl()
-
-
 def parse_sentinel_url(url: str) -> SentinelURL:
     """Parse ``redis+sentinel://[:pw@]h:p[,h:p…]/SERVICE[/DB]``; raises ConnectionURLError."""
     parts = urlsplit(url)
     if parts.scheme.lower() != SENTINEL_SCHEME:
-        raise ConnectionURLError(f"not a {SENTINEL_SCHEME}:// URL: {mask_url(url)}")
+        raise ConnectionURLError(f"not a {SENTINEL_SCHEME}:// URL: {redact(url)}")
     hostlist = parts.netloc.rpartition("@")[2]
     sentinels = []
     for item in hostlist.split(","):
         host, _, port = item.strip().rpartition(":")
         if not host or not port.isdigit():
             raise ConnectionURLError(
-                f"{mask_url(url)}: each Sentinel must be HOST:PORT, got {item!r}"
+                f"{redact(url)}: each Sentinel must be HOST:PORT, got {item!r}"
             )
         sentinels.append((host.strip("[]"), int(port)))
     path = [p for p in parts.path.split("/") if p]
     if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
         raise ConnectionURLError(
-            f"{mask_url(url)}: the path must be /SERVICE_NAME or /SERVICE_NAME/DB"
+            f"{redact(url)}: the path must be /SERVICE_NAME or /SERVICE_NAME/DB"
         )
     return SentinelURL(
         sentinels=tuple(sentinels),
@@ -90,7 +82,7 @@ def check_redis_url(url: str) -> None:
     scheme = scheme_of(url)
     if scheme not in REDIS_SCHEMES:
         raise ConnectionURLError(
-            f"{mask_url(url)} is not a Redis URL (schemes: {', '.join(REDIS_SCHEMES)}); the "
+            f"{redact(url)} is not a Redis URL (schemes: {', '.join(REDIS_SCHEMES)}); the "
             "registry, seen-sets and streams need Redis: an amqp:// URL belongs in "
             "NEWSWIRE_BROKER_URL"
         )
