@@ -15,7 +15,7 @@ import redis
 
 from service.fetching import AsyncFetcher
 from service.poller import Poller
-from service.queue import ARTICLE_QUEUE, Enqueuer
+from service.queue import Enqueuer, broker_queue_key
 from service.registry import Registry, feed_id
 from service.settings import Settings
 from service.streams import Streams
@@ -208,11 +208,11 @@ def test_a_stalled_broker_does_not_stop_fetches_in_flight(
             assert await poller.tick() == 2
             await until(lambda: polled(registry, slow))  # B fetched and saved
             assert not polled(registry, fast)  # A: still sending its entries to the broker
-            assert redis_client.llen(ARTICLE_QUEUE) == 0
+            assert redis_client.llen(broker_queue_key(settings) or "") == 0
             broker.release()
             await until(lambda: polled(registry, fast))
             await poller.drain()
 
         run(main, settings)
         enqueuer.close()
-    assert redis_client.llen(ARTICLE_QUEUE) == 3
+    assert redis_client.llen(broker_queue_key(settings) or "") == 3
