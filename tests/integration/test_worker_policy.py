@@ -17,7 +17,7 @@ import redis
 from service.embedded_redis import EmbeddedRedis, free_port
 from service.fetching.hostslots import HostSlots
 from service.models import DeadLetter
-from service.queue import ARTICLE_QUEUE, FETCH_ARTICLE, Enqueuer
+from service.queue import FETCH_ARTICLE, Enqueuer
 from service.settings import Settings
 from service.streams import Streams
 from tests.support.faults import count_events, dead_letters
@@ -49,7 +49,7 @@ def sender(settings: Settings) -> Iterator[Enqueuer]:
 
 def send(sender: Enqueuer, **kwargs: object) -> None:
     """A task message as any producer (maybe of another version) could send it."""
-    sender.app.send_task(FETCH_ARTICLE, kwargs=kwargs, queue=ARTICLE_QUEUE)
+    sender.app.send_task(FETCH_ARTICLE, kwargs=kwargs, queue=sender.settings.article_queue)
 
 
 def worker(
