@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
@@ -31,10 +32,13 @@ WORDS = [
 
 
 def story(i: int, version: int = 1) -> list[str]:
-    """Five distinct paragraphs for story ``i`` (``version`` changes the text)."""
+    """Five distinct paragraphs for story ``i`` (``version`` changes the text). Words drawn
+    at random (seeded by story, paragraph and version) so that two stories are different
+    texts, never near-duplicates of each other (story identity would link them)."""
     out = []
     for p in range(5):
-        words = [WORDS[(i * 7 + p * 3 + k + version) % len(WORDS)] for k in range(14)]
+        pick = random.Random(f"{i}:{p}:{version}")  # test text, not crypto
+        words = [pick.choice(WORDS) for _ in range(14)]
         out.append(
             f"Paragraph {p + 1} of story {i} (revision {version}): the "
             + " ".join(words)
