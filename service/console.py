@@ -69,7 +69,7 @@ class Snapshot:
     feeds_polled: int = 0
     failing: tuple[FeedHealth, ...] = ()
     published: int = 0  # entries ever added to the article stream
-    duplicates: int | None = None  # None: this deployment does not count them
+    duplicates: int | None = None  # near-duplicates found (None: not known)
     dead_by_reason: dict[str, int] = field(default_factory=dict)
     queue_depth: int = 0
 

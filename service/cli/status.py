@@ -109,6 +109,7 @@ def collect_snapshot(client: redis.Redis, settings: Settings, *, now: float) -> 
                 if s.consecutive_errors
             ),
             published=stream_entries_added(client, settings.articles_stream),
+            duplicates=story_counts(client, settings)["duplicate"],
             dead_by_reason={str(k): int(v) for k, v in dead.items()},
             queue_depth=_queue_depth(client, settings) or 0,
         )

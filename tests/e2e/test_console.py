@@ -77,6 +77,7 @@ def test_run_on_a_terminal_shows_a_live_view(
         os.close(leader)
     text = ANSI.sub("", screen.decode(errors="replace"))
     assert "articles   3 published" in text, text[-2000:]
+    assert "0 duplicates" in text  # three different stories
     assert "feeds      1 registered" in text
     assert "Ctrl-C to stop" in text
     assert proc.returncode == 0
