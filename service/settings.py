@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         default=100_000,
         ge=1000,
         description="Approximate maximum length of the article stream (XADD MAXLEN ~); "
-        "about 5.4 KB of Redis memory per article (docs/operations.md, sizing).",
+        "about 6.4 KB of Redis memory per article (docs/operations.md, sizing).",
     )
     dead_stream_maxlen: int = Field(
         default=100_000,
