@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 
 from lxml import etree
 
+from service.dates import parse_date
 from service.errors import PermanentError, Reason
 from service.feeds import guard
-from service.feeds.dates import parse_date
 from service.feeds.decode import to_utf8
 from service.feeds.text import clean_text
 from service.models import FeedEntry

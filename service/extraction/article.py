@@ -10,6 +10,7 @@ from lxml.html import HtmlElement
 from service import __version__
 from service.addresses import AddressGuard
 from service.caps import cap_text
+from service.dates import parse_date
 from service.errors import PermanentError, Reason
 from service.extraction.authors import split_authors
 from service.extraction.body import (
@@ -25,7 +26,6 @@ from service.extraction.bylines import (
     read_bold_byline,
     read_labelled_byline,
 )
-from service.extraction.dates import parse_date
 from service.extraction.fusion import (
     choose_authors,
     choose_dates,

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from lxml.html import HtmlElement
 
+from service.dates import has_time, parse_date
 from service.extraction.authors import split_authors
 from service.extraction.boilerplate import is_chrome
 from service.extraction.captions import figure_caption
-from service.extraction.dates import has_time, parse_date
 from service.extraction.metadata import Hints, PageMarkup
 from service.extraction.text import clean_inline, comparable
 from service.extraction.titles import (

@@ -20,7 +20,7 @@ MAX_META = 2000  # meta elements read at most (a page with more is not worth rea
 
 @dataclass(slots=True)
 class Hints:
-    """One source's view of the article's metadata. Dates stay raw until ``dates.py``."""
+    """One source's view of the article's metadata. Dates stay raw until ``service.dates``."""
 
     source: str
     title: str | None = None

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import orjson
 
+from service.dates import parse_date
 from service.errors import PermanentError, Reason
-from service.feeds.dates import parse_date
 from service.feeds.memory import EMPTY, FeedMemory, item_hash
 from service.feeds.newest import keep_newest
 from service.feeds.raw import ItemRef, RawChannel, RawDate, RawEntry, RawFeed, RawText

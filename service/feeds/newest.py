@@ -3,7 +3,7 @@
 Feeds list newest first by convention, but not all do: one that lists oldest first would,
 cut in document order, never show its new items. So when a document holds more items than
 are kept, they are ranked by date, newest first (the item's published date, else its updated
-date, as :func:`service.feeds.dates.parse_date` reads them); items without a date rank after
+date, as :func:`service.dates.parse_date` reads them); items without a date rank after
 every dated one, in document order; equal dates keep document order. A feed without dates
 is therefore cut in document order, as before. The kept items keep their document order.
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from service.addresses import AddressGuard
-from service.feeds.dates import parse_date
+from service.dates import parse_date
 from service.feeds.memory import EMPTY, FeedMemory, FeedUpdate, known_item
 from service.feeds.raw import ItemRef, KnownItem, RawEntry, RawFeed, RawText
 from service.feeds.sanitize import sanitize_html

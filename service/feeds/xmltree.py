@@ -27,8 +27,8 @@ from datetime import datetime
 
 from lxml import etree
 
+from service.dates import parse_date
 from service.errors import PermanentError, Reason
-from service.feeds.dates import parse_date
 from service.feeds.newest import keep_newest
 
 MAX_ELEMENTS = 50_000

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from service.addresses import AddressGuard
+from service.dates import parse_date
 from service.extraction.authors import split_authors
 from service.extraction.boilerplate import is_chrome
-from service.extraction.dates import parse_date
 from service.extraction.language import choose_language, language_code
 from service.extraction.links import choose_canonical, choose_image
 from service.extraction.text import clean_inline, clean_lines, join_paragraphs, word_count

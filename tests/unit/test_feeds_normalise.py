@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from service.dates import parse_date
 from service.feeds import parse_feed
-from service.feeds.dates import parse_date
 from service.feeds.normalise import normalise_entry
 from service.feeds.raw import RawEntry, RawText
 from service.feeds.text import clean_text, html_to_text, plain_to_text
