@@ -8,7 +8,6 @@ order (nested outlines included), each once.
 from __future__ import annotations
 
 import codecs
-import re
 import xml.etree.ElementTree as ET  # building and serialising only: parsing is defusedxml's
 from collections.abc import Iterable
 
@@ -16,13 +15,13 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
+from service.characters import INVISIBLE
 from service.errors import PermanentError, Reason
 from service.urls import is_http_url
 
 FeedRef = tuple[str, str | None]
 
 MAX_BYTES = 10 * 1024 * 1024
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def parse_opml(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[FeedRef]:
@@ -58,7 +57,7 @@ def render_opml(feeds: Iterable[FeedRef], *, title: str = "newswire feeds") -> b
     ET.SubElement(head, "title").text = _clean(title) or ""
     body = ET.SubElement(opml, "body")
     for url, feed_title in _dedupe(feeds):
-        attributes = {"type": "rss", "xmlUrl": _CONTROL.sub("", url)}
+        attributes = {"type": "rss", "xmlUrl": INVISIBLE.sub("", url)}
         name = _clean(feed_title)
         if name:
             attributes = {"type": "rss", "text": name, "title": name, **attributes}
@@ -80,7 +79,7 @@ def read_feed_list(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[FeedRe
         return parse_opml(content, max_bytes=max_bytes)
     feeds: list[FeedRef] = []
     for line in text.decode("utf-8", "replace").splitlines():
-        line = _CONTROL.sub("", line).strip()
+        line = INVISIBLE.sub("", line).strip()
         if not line or line.startswith("#"):
             continue
         url, *rest = line.split(None, 1)
@@ -111,7 +110,7 @@ def _url(attributes: dict[str, str]) -> str | None:
 def _clean(value: str | None) -> str | None:
     if not value:
         return None
-    return " ".join(_CONTROL.sub("", value).split()) or None
+    return " ".join(INVISIBLE.sub("", value).split()) or None
 
 
 def _dedupe(feeds: Iterable[FeedRef]) -> list[FeedRef]:

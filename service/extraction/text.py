@@ -7,10 +7,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# Control characters (C0 but tab/newline, DEL, C1), zero-width and bidi marks, soft hyphen.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ufff9-\ufffb]"
-)
+from service.characters import INVISIBLE
+
 MAX_INLINE_CHARS = 5000  # metadata values longer than this are cut before cleaning
 _SPACES = re.compile(r"[^\S\n]+")
 _TAGS = re.compile(r"<[^<>]{0,2000}>")
@@ -32,13 +30,13 @@ def clean_inline(value: object) -> str:
         text = _TAGS.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)
-    text = _INVISIBLE.sub("", text)
+    text = INVISIBLE.sub("", text)
     return unicodedata.normalize("NFC", " ".join(text.split()))
 
 
 def clean_lines(text: str) -> list[str]:
     """The non-empty lines of ``text``, each cleaned (controls removed, spaces collapsed, NFC)."""
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text.replace("\r\n", "\n")))
+    text = unicodedata.normalize("NFC", INVISIBLE.sub("", text.replace("\r\n", "\n")))
     lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r", "\n").split("\n"))
     return [line for line in lines if line]
 

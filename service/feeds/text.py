@@ -8,13 +8,8 @@ import re
 import lxml.html
 from lxml import etree
 
-# C0 controls but tab/newline/carriage return (those become spaces), DEL and C1 controls,
-# lone surrogates, non-characters, zero-width space and a stray byte-order mark.
-_UNWANTED = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\u200b\ufeff]"
-)
-# Characters libxml2 refuses in a document (applied before handing a string to lxml).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+from service.characters import INVISIBLE, NOT_XML
+
 _TAG = re.compile(r"<[^>]*>")
 _SKIPPED = ("script", "style", "template", "noscript", "svg", "math")
 # fmt: off
@@ -32,7 +27,7 @@ def clean_text(value: str | None, *, limit: int | None = None) -> str | None:
     """
     if not value:
         return None
-    text = " ".join(_UNWANTED.sub("", value).split())
+    text = " ".join(INVISIBLE.sub("", value).split())
     if limit is not None and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
         text = cut.rstrip(" ,;:-") + "…"
@@ -57,7 +52,7 @@ def html_to_text(value: str | None, *, limit: int | None = None) -> str | None:
 
 def xml_safe(value: str) -> str:
     """``value`` without the characters libxml2 refuses (NUL and other C0 controls …)."""
-    return _NOT_XML.sub("", value)
+    return NOT_XML.sub("", value)
 
 
 def _markup_text(value: str) -> str:
