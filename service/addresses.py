@@ -171,3 +171,6 @@ class AddressGuard:
         address = ip_literal(host)
         if address is not None:
             self.check_address(address, host=host)
+
+
+PUBLIC_ONLY = AddressGuard()  # the default policy: private, loopback, link-local ... refused

@@ -8,7 +8,7 @@ from datetime import datetime
 from lxml.html import HtmlElement
 
 from service import __version__
-from service.addresses import AddressGuard
+from service.addresses import PUBLIC_ONLY, AddressGuard
 from service.caps import cap_text
 from service.dates import parse_date
 from service.errors import PermanentError, Reason
@@ -67,7 +67,6 @@ EXTRACTOR = ExtractorInfo(
     name="newswire+trafilatura", version=f"{__version__}+{TRAFILATURA_VERSION}"
 )
 MAX_FALLBACK_TITLE = 120
-PUBLIC_ONLY = AddressGuard()  # links to private, loopback, link-local ... addresses dropped
 MIN_PARAGRAPH_CHARS = 60
 
 

@@ -21,7 +21,7 @@ yields what could be read: a broken feed half-read is better than none.
 
 from __future__ import annotations
 
-from service.addresses import AddressGuard
+from service.addresses import PUBLIC_ONLY, AddressGuard
 from service.errors import PermanentError, Reason
 from service.feeds import guard
 from service.feeds.jsonfeed import read_json
@@ -41,7 +41,6 @@ __all__ = [
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ITEMS = 200
-PUBLIC_ONLY = AddressGuard()
 
 
 def parse_feed(
