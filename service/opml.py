@@ -19,12 +19,12 @@ from service.characters import INVISIBLE
 from service.errors import PermanentError, Reason
 from service.urls import is_http_url
 
-FeedRef = tuple[str, str | None]
+ListedFeed = tuple[str, str | None]  # (feed URL, title) as a feed list gives it
 
 MAX_BYTES = 10 * 1024 * 1024
 
 
-def parse_opml(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[FeedRef]:
+def parse_opml(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[ListedFeed]:
     """``(xmlUrl, title)`` of every feed outline, deduplicated, http(s) only."""
     _check_size(content, max_bytes)
     if content.startswith(codecs.BOM_UTF8) or content[:1].isspace():
@@ -39,7 +39,7 @@ def parse_opml(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[FeedRef]:
         raise PermanentError(f"OPML does not parse: {exc}", reason=Reason.PARSE_ERROR) from exc
     if _local(root.tag) != "opml":
         raise PermanentError(f"not OPML (root element {root.tag!r})", reason=Reason.NOT_A_FEED)
-    feeds: list[FeedRef] = []
+    feeds: list[ListedFeed] = []
     for outline in root.iter():
         if _local(outline.tag) != "outline":
             continue
@@ -50,7 +50,7 @@ def parse_opml(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[FeedRef]:
     return _dedupe(feeds)
 
 
-def render_opml(feeds: Iterable[FeedRef], *, title: str = "newswire feeds") -> bytes:
+def render_opml(feeds: Iterable[ListedFeed], *, title: str = "newswire feeds") -> bytes:
     """An OPML 2.0 document listing ``feeds`` (UTF-8, with an XML declaration)."""
     opml = ET.Element("opml", version="2.0")
     head = ET.SubElement(opml, "head")
@@ -69,7 +69,7 @@ def render_opml(feeds: Iterable[FeedRef], *, title: str = "newswire feeds") -> b
     return document + b"\n"
 
 
-def read_feed_list(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[FeedRef]:
+def read_feed_list(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[ListedFeed]:
     """OPML, or plain text with one URL a line (optionally followed by a title; blank lines
     and ``#`` comments ignored). Text lines are returned as written, valid or not, so the
     caller can report the bad ones."""
@@ -77,7 +77,7 @@ def read_feed_list(content: bytes, *, max_bytes: int = MAX_BYTES) -> list[FeedRe
     text = content.removeprefix(codecs.BOM_UTF8)
     if text.lstrip().startswith(b"<"):
         return parse_opml(content, max_bytes=max_bytes)
-    feeds: list[FeedRef] = []
+    feeds: list[ListedFeed] = []
     for line in text.decode("utf-8", "replace").splitlines():
         line = INVISIBLE.sub("", line).strip()
         if not line or line.startswith("#"):
@@ -113,7 +113,7 @@ def _clean(value: str | None) -> str | None:
     return " ".join(INVISIBLE.sub("", value).split()) or None
 
 
-def _dedupe(feeds: Iterable[FeedRef]) -> list[FeedRef]:
+def _dedupe(feeds: Iterable[ListedFeed]) -> list[ListedFeed]:
     """Each URL once, where it first appears; a missing title is taken from a duplicate."""
     seen: dict[str, str | None] = {}
     for url, title in feeds:
