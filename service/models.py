@@ -100,10 +100,6 @@ class FetchedPage(BaseModel):
     fetched_at: UtcDatetime
     redirects: tuple[str, ...] = ()
 
-    def text(self) -> str:
-        """The body decoded with the detected encoding (bad bytes replaced)."""
-        return self.content.decode(self.encoding or "utf-8", errors="replace")
-
 
 EventType = Literal["article.created", "article.updated"]
 DeadType = Literal["article.failed", "feed.failed"]

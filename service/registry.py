@@ -17,7 +17,7 @@ Keys (``<p>`` is the key prefix):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import redis
@@ -154,13 +154,12 @@ class FeedState:
     last_new_at: float = 0.0
     failure_reported: int = 0
     kind: str = "feed"  # what the URL serves: feed | sitemap (set by the poller)
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_hash(cls, data: dict[str, str]) -> FeedState:
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name in data and f.name != "extra":
+            if f.name in data:
                 raw = data[f.name]
                 kwargs[f.name] = (
                     float(raw) if f.type == "float" else int(raw) if f.type == "int" else raw
@@ -168,7 +167,7 @@ class FeedState:
         return cls(**kwargs)
 
     def to_hash(self) -> dict[FieldT, EncodableT]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "extra"}
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
 
 
 class Registry:

@@ -48,4 +48,4 @@ def site_sitemaps(fetcher: Fetcher, url: str) -> list[str]:
         page = fetcher.fetch(robots, kind="feed")
     except IngestError:
         return []
-    return robots_sitemaps(page.text(), url=page.url)
+    return robots_sitemaps(page.content.decode("utf-8", "replace"), url=page.url)  # RFC 9309
