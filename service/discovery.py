@@ -18,7 +18,7 @@ from typing import Literal
 from lxml import etree, html
 
 from service.errors import PermanentError, Reason
-from service.feeds import guard
+from service.feeds import prescreen
 from service.fetching.responses import looks_like_html
 from service.urls import resolve_url
 
@@ -44,7 +44,7 @@ MAX_ROBOTS_LINES = 10_000
 def document_kind(content: bytes) -> DocumentKind:
     """``sitemap`` for a ``<urlset>``/``<sitemapindex>`` root, ``html`` for a web page."""
     head = content[:65_536]
-    root = guard.root_name(head.removeprefix(b"\xef\xbb\xbf"))
+    root = prescreen.root_name(head.removeprefix(b"\xef\xbb\xbf"))
     if root in SITEMAP_ROOTS:
         return "sitemap"
     if root not in FEED_ROOTS and looks_like_html(head):

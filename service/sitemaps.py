@@ -14,7 +14,7 @@ tells a new one from an old one); the newest ``max_entries`` are kept. Child sit
 kept when their ``lastmod`` is within the window or absent, newest first, at most
 ``max_children``.
 
-Guards, the feeds' own (``service.feeds.guard`` and ``decode``): the size cap first, any
+Guards, the feeds' own (``service.feeds.prescreen`` and ``decode``): the size cap first, any
 ENTITY declaration or DOCTYPE internal subset refused before libxml2 sees the document,
 libxml2 with no network, no DTD, no entity substitution and no huge-tree mode; at most
 ``MAX_URLS`` ``<url>``/``<sitemap>`` elements are read (the protocol's own limit).
@@ -30,7 +30,7 @@ from lxml import etree
 
 from service.dates import parse_date
 from service.errors import PermanentError, Reason
-from service.feeds import guard
+from service.feeds import prescreen
 from service.feeds.decode import to_utf8
 from service.feeds.text import clean_text
 from service.models import FeedEntry
@@ -75,9 +75,9 @@ def parse_sitemap(content: bytes, *, url: str, content_type: str | None, limits:
 
 
 def _parse(content: bytes, content_type: str | None, max_bytes: int) -> etree._Element:
-    guard.check_size(content, max_bytes)
+    prescreen.check_size(content, max_bytes)
     data = to_utf8(content, content_type)
-    guard.refuse_declarations(data)
+    prescreen.refuse_declarations(data)
     parser = etree.XMLParser(
         recover=True,
         resolve_entities=False,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from service.addresses import PUBLIC_ONLY, AddressGuard
 from service.errors import PermanentError, Reason
-from service.feeds import guard
+from service.feeds import prescreen
 from service.feeds.jsonfeed import read_json
 from service.feeds.memory import EMPTY, FeedMemory, FeedUpdate
 from service.feeds.normalise import build_feed
@@ -87,10 +87,10 @@ def parse_feed_update(
     ``update.feed.entries`` are exactly the entries :func:`parse_feed` gives for the other
     items; ``update.memory`` goes to the next parse of this feed.
     """
-    guard.check_size(content, max_bytes)
+    prescreen.check_size(content, max_bytes)
     context = _context(url, links)
     try:
-        if guard.sniff_kind(content) == "json":
+        if prescreen.sniff_kind(content) == "json":
             raw = read_json(content, max_items=max_items, memory=memory, context=context)
         else:
             raw = read_xml(

@@ -13,7 +13,7 @@ from typing import Any
 import feedparser
 
 from service.errors import PermanentError, Reason
-from service.feeds import decode, guard, xmltree
+from service.feeds import decode, prescreen, xmltree
 from service.feeds.memory import EMPTY, FeedMemory, item_hash
 from service.feeds.raw import ItemRef, RawChannel, RawDate, RawEntry, RawFeed, RawText
 
@@ -46,8 +46,8 @@ def read_xml(
     """
     served_as = content_type or "no content type"
     data = decode.to_utf8(content, content_type)
-    guard.refuse_declarations(data)
-    if guard.root_name(data) == "html":
+    prescreen.refuse_declarations(data)
+    if prescreen.root_name(data) == "html":
         raise PermanentError(f"an HTML page, not a feed ({served_as})", reason=Reason.NOT_A_FEED)
     tree = xmltree.repair(data, max_items=max_items)
     within = context + b"\x1e" + xmltree.context_bytes(tree)
@@ -64,7 +64,7 @@ def read_xml(
         tree, [item for item, k in zip(tree.items, known, strict=True) if k is None]
     )
     prepared = xmltree.serialise(tree)
-    guard.refuse_declarations(prepared)  # defence in depth: exactly what feedparser will see
+    prescreen.refuse_declarations(prepared)  # defence in depth: exactly what feedparser will see
     result = _feedparser(prepared, url)
     version = _str(result, "version")
     entries: list[Mapping[str, Any]] = list(_get(result, "entries") or ())

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from service.errors import PermanentError
-from service.feeds import guard
+from service.feeds import prescreen
 from service.feeds.decode import to_utf8
 from service.urls import resolve_url
 
@@ -57,7 +57,7 @@ def _document_links(content: bytes, *, url: str) -> tuple[list[str], list[str]]:
     selves: list[str] = []
     try:
         head = to_utf8(content[:HEAD_BYTES], None)
-        guard.refuse_declarations(head)
+        prescreen.refuse_declarations(head)
     except PermanentError:
         return hubs, selves
     parser = etree.XMLParser(

@@ -1,4 +1,4 @@
-"""The gate in front of the XML parsers: size, kind, and refused declarations.
+"""The checks a feed or sitemap body passes before any XML parser: size, syntax, declarations.
 
 DOCTYPE internal subsets and ENTITY declarations are refused *before* any XML parser sees the
 document (a 110 KB quadratic-entity feed costs feedparser a minute and gigabytes; external
@@ -20,7 +20,7 @@ from typing import Literal
 
 from service.errors import PermanentError, Reason
 
-Kind = Literal["json", "xml"]
+Syntax = Literal["json", "xml"]  # how the feed is written
 
 _WHITESPACE = b" \t\r\n"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -38,7 +38,7 @@ def check_size(content: bytes, max_bytes: int) -> None:
         )
 
 
-def sniff_kind(content: bytes) -> Kind:
+def sniff_kind(content: bytes) -> Syntax:
     """``json`` when the body opens with ``{``/``[``, else ``xml``; an empty body is refused."""
     head = content[:1024].removeprefix(codecs.BOM_UTF8).lstrip(_WHITESPACE)
     if not head:
