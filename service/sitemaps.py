@@ -33,6 +33,7 @@ from service.errors import PermanentError, Reason
 from service.feeds import prescreen
 from service.feeds.decode import to_utf8
 from service.feeds.text import clean_text
+from service.feeds.xmlparse import parse_xml
 from service.models import FeedEntry
 from service.urls import resolve_url
 
@@ -78,21 +79,7 @@ def _parse(content: bytes, content_type: str | None, max_bytes: int) -> etree._E
     prescreen.check_size(content, max_bytes)
     data = to_utf8(content, content_type)
     prescreen.refuse_declarations(data)
-    parser = etree.XMLParser(
-        recover=True,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise PermanentError(f"no XML document: {exc}", reason=Reason.NOT_A_FEED) from exc
-    if root is None:
-        raise PermanentError("no XML document", reason=Reason.NOT_A_FEED)
+    root, _errors = parse_xml(data, drop_comments=True)
     return root
 
 

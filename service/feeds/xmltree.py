@@ -30,6 +30,7 @@ from lxml import etree
 from service.dates import parse_date
 from service.errors import PermanentError, Reason
 from service.feeds.newest import keep_newest
+from service.feeds.xmlparse import parse_xml
 
 MAX_ELEMENTS = 50_000
 _XML_ENTITIES = {
@@ -91,20 +92,7 @@ def prepare(data: bytes, *, max_items: int) -> bytes:
 def repair(data: bytes, *, max_items: int) -> Tree:
     """``data`` (UTF-8) parsed, repaired and trimmed to at most ``max_items`` items; its
     metadata not yet capped (``cap_metadata``: only for what feedparser will get)."""
-    parser = etree.XMLParser(
-        recover=True,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_blank_text=False,
-    )
-    try:
-        root = etree.fromstring(_character_references(data), parser)
-    except etree.XMLSyntaxError as exc:
-        raise PermanentError(f"no XML document: {exc}", reason=Reason.NOT_A_FEED) from exc
-    if root is None:
-        raise PermanentError("no XML document", reason=Reason.NOT_A_FEED)
+    root, errors = parse_xml(_character_references(data))
     channels, items = _trim_items(root, max_items)
     elements = int(root.xpath("count(//*)"))
     if elements > MAX_ELEMENTS:
@@ -112,7 +100,7 @@ def repair(data: bytes, *, max_items: int) -> Tree:
             f"{elements} XML elements after trimming, over {MAX_ELEMENTS}",
             reason=Reason.HOSTILE_CONTENT,
         )
-    if any(error.domain_name == "NAMESPACE" for error in parser.error_log):
+    if any(error.domain_name == "NAMESPACE" for error in errors):
         _rename_unbound_prefixes(root)
     _replace_entity_references(root)
     return Tree(root, channels, items)

@@ -17,6 +17,7 @@ from lxml import etree
 from service.errors import PermanentError
 from service.feeds import prescreen
 from service.feeds.decode import to_utf8
+from service.feeds.xmlparse import parse_xml
 from service.urls import resolve_url
 
 HEAD_BYTES = 65_536
@@ -60,14 +61,9 @@ def _document_links(content: bytes, *, url: str) -> tuple[list[str], list[str]]:
         prescreen.refuse_declarations(head)
     except PermanentError:
         return hubs, selves
-    parser = etree.XMLParser(
-        recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
     try:
-        root = etree.fromstring(head, parser)
-    except etree.XMLSyntaxError:
-        return hubs, selves
-    if root is None:
+        root, _errors = parse_xml(head)
+    except PermanentError:
         return hubs, selves
     containers = [root, *(c for c in root if _local(c.tag) == "channel")]
     for container in containers:
