@@ -13,13 +13,6 @@ from service.caps import cap_text
 from service.dates import parse_date
 from service.errors import PermanentError, Reason
 from service.extraction.authors import split_authors
-from service.extraction.body import (
-    TRAFILATURA_VERSION,
-    extract_text,
-    fragment_text,
-    read_bylines,
-    search_date,
-)
 from service.extraction.boilerplate import drop_chrome
 from service.extraction.bylines import (
     read_author_links,
@@ -59,6 +52,13 @@ from service.extraction.metadata import (
 from service.extraction.standfirst import find_standfirst
 from service.extraction.text import clean_lines, comparable, join_paragraphs, word_count
 from service.extraction.titles import site_keys, trailer_date
+from service.extraction.trafilatura_adapter import (
+    TRAFILATURA_VERSION,
+    extract_text,
+    fragment_text,
+    read_bylines,
+    search_date,
+)
 from service.hashing import short_hash
 from service.models import Article, ExtractorInfo, FeedEntry, FeedRef, FetchedPage, SiteRef
 from service.urls import article_id, is_http_url

@@ -17,10 +17,10 @@ import orjson
 from lxml.html import HtmlElement
 
 from service.errors import PermanentError
-from service.extraction.body import fragment_text
 from service.extraction.boilerplate import drop_chrome
 from service.extraction.html import parse_html
 from service.extraction.text import clean_lines, join_paragraphs
+from service.extraction.trafilatura_adapter import fragment_text
 
 MAX_SCRIPT_CHARS = 2_000_000  # a larger state blob is not read
 MAX_SCRIPTS = 30

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from lxml.html import HtmlElement
 
 from service.extraction import extract_article
-from service.extraction.body import _trafilatura_text, extract_text, looks_poor
 from service.extraction.html import INERT_TAGS, decode_html, drop_inert, parse_html
+from service.extraction.trafilatura_adapter import _trafilatura_text, extract_text, looks_poor
 from service.models import FetchedPage
 
 URL = "https://news.example.com/2026/03/harbour-wall-approved"
