@@ -23,6 +23,7 @@ from typing import Any
 import redis
 from redis.typing import EncodableT, FieldT
 
+from newswire_consumer.groups import as_text, decode_fields
 from service.hashing import short_hash
 from service.models import FeedEntry
 from service.settings import Settings
@@ -244,11 +245,11 @@ class Registry:
         pipe = self.client.pipeline()
         for fid in ids:
             pipe.hgetall(self.state_key(fid))
-        return [FeedState.from_hash(_decode(h)) for h in pipe.execute() if h]
+        return [FeedState.from_hash(decode_fields(h)) for h in pipe.execute() if h]
 
     def state(self, fid: str) -> FeedState | None:
         data = self.client.hgetall(self.state_key(fid))
-        return FeedState.from_hash(_decode(data)) if data else None
+        return FeedState.from_hash(decode_fields(data)) if data else None
 
     def save_state(self, state: FeedState) -> None:
         self.client.hset(self.state_key(state.id), mapping=state.to_hash())
@@ -259,7 +260,7 @@ class Registry:
     # -- schedule -------------------------------------------------------------------
     def due(self, limit: int) -> list[tuple[str, str]]:
         """Up to ``limit`` due feeds, the longest due first, as (id, URL; "" if removed)."""
-        lines = _str(self._due(keys=[self.schedule_key, self.feeds_key], args=[limit]))
+        lines = as_text(self._due(keys=[self.schedule_key, self.feeds_key], args=[limit]))
         return [(fid, url) for fid, _, url in (line.partition(" ") for line in lines.splitlines())]
 
     def claim(self, ids: Sequence[str], *, owner: str) -> tuple[list[str], str]:
@@ -270,7 +271,7 @@ class Registry:
         lease_ms = round(self.settings.poll_lease * 1000)
         args: list[str | int] = [lease_ms, owner, " ".join(ids)]
         reply = self._claim(keys=[self.schedule_key, self.leases_key], args=args)
-        return _str(reply[2]).split(), _str(reply[1])
+        return as_text(reply[2]).split(), as_text(reply[1])
 
     def claim_due(self, limit: int, *, owner: str) -> tuple[list[str], str]:
         """Claim up to ``limit`` due feeds, whatever their host (tools and benches)."""
@@ -280,7 +281,7 @@ class Registry:
         """A fresh lease for a feed whose ``lease`` still holds; None when it was lost."""
         lease_ms = round(self.settings.poll_lease * 1000)
         reply = self._renew(keys=[self.schedule_key], args=[fid, lease, lease_ms])
-        return _str(reply) if reply else None
+        return as_text(reply) if reply else None
 
     def finish(self, state: FeedState, lease: str, *, due_in: float) -> bool:
         """Save ``state`` and make the feed due in ``due_in`` seconds, if ``lease`` still
@@ -302,7 +303,7 @@ class Registry:
 
     def leases(self) -> dict[str, str]:
         """Feed id -> the poller holding its lease, for leases not yet finished."""
-        return _decode(self.client.hgetall(self.leases_key))
+        return decode_fields(self.client.hgetall(self.leases_key))
 
     def next_due(self) -> float | None:
         first = self.client.zrange(self.schedule_key, 0, 0, withscores=True)
@@ -322,7 +323,7 @@ class Registry:
         for entry, score, old in zip(entries, scores, prints, strict=True):
             if score is None:
                 out.append((entry, "new"))
-            elif old is not None and _str(old) != entry.fingerprint():
+            elif old is not None and as_text(old) != entry.fingerprint():
                 out.append((entry, "changed"))
         return out
 
@@ -344,11 +345,3 @@ class Registry:
             return int(self.client.zcard(f"{self.prefix}:seen:{fid}"))
         keys = [f"{self.prefix}:seen:{fid}", f"{self.prefix}:seenfp:{fid}"]
         return int(self._mark_seen(keys=keys, args=args))
-
-
-def _str(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _decode(data: dict[Any, Any]) -> dict[str, str]:
-    return {_str(k): _str(v) for k, v in data.items()}

@@ -15,13 +15,14 @@ import redis
 Entry = tuple[str, dict[str, str]]
 
 
-def _text(value: object) -> str:
+def as_text(value: object) -> str:
+    """A Redis reply as ``str`` whatever the client's decoding (bytes are UTF-8)."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def decode_fields(fields: Mapping[Any, Any]) -> dict[str, str]:
     """A stream entry's fields as ``str -> str`` whatever the client's decoding."""
-    return {_text(k): _text(v) for k, v in fields.items()}
+    return {as_text(k): as_text(v) for k, v in fields.items()}
 
 
 def ensure_group(client: redis.Redis, stream: str, group: str, *, start: str = "0") -> None:
@@ -50,12 +51,12 @@ def read_group(
         reclaimed: Any = client.xautoclaim(
             stream, group, consumer, min_idle_time=reclaim_idle_ms, start_id="0-0", count=count
         )
-        out += [(_text(i), decode_fields(f)) for i, f in reclaimed[1] if f]
+        out += [(as_text(i), decode_fields(f)) for i, f in reclaimed[1] if f]
     if out:
         return out
     resp: Any = client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
     for _stream, entries in resp or []:
-        out += [(_text(i), decode_fields(f)) for i, f in entries]
+        out += [(as_text(i), decode_fields(f)) for i, f in entries]
     return out
 
 
@@ -67,12 +68,12 @@ def read_own_pending(
     resp: Any = client.xreadgroup(group, consumer, {stream: "0"}, count=count)
     out: list[Entry] = []
     for _stream, entries in resp or []:
-        out += [(_text(i), decode_fields(f)) for i, f in entries if f]
+        out += [(as_text(i), decode_fields(f)) for i, f in entries if f]
     return out
 
 
 def _stream_id(text: object) -> tuple[int, int]:
-    ms, _, seq = _text(text).partition("-")
+    ms, _, seq = as_text(text).partition("-")
     return int(ms or 0), int(seq or 0)
 
 
@@ -106,6 +107,6 @@ def group_trimmed_before_read(client: redis.Redis, stream: str, group: str) -> i
     except redis.ResponseError:  # no such stream
         return 0
     for g in groups:
-        if _text(g["name"]) == group:
+        if as_text(g["name"]) == group:
             return trimmed_before_read(info, g)
     return 0
