@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-MAX_RETRY_AFTER = 86_400.0
+from service.fetching.responses import MAX_RETRY_AFTER
 
 
 @dataclass(frozen=True)

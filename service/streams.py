@@ -13,7 +13,7 @@ from typing import Any, Literal
 import orjson
 import redis
 
-from newswire_consumer.groups import trimmed_before_read
+from newswire_consumer.groups import as_text, trimmed_before_read
 from service.hashing import short_hash
 from service.models import SCHEMA_VERSION, Article, DeadLetter
 from service.observability.metrics import record_dead_letter, record_published
@@ -142,9 +142,9 @@ class Streams:
                 "duplicate" if article.duplicate_of else "original",
             ],
         )
-        outcome = _text(result[1])
+        outcome = as_text(result[1])
         record_published(outcome)
-        return Published(outcome, _text(result[2]) or None)  # type: ignore[arg-type]
+        return Published(outcome, as_text(result[2]) or None)  # type: ignore[arg-type]
 
     def dead_letter(self, letter: DeadLetter, *, streak: str | None = None) -> str | None:
         """Write one dead-letter entry; its stream id (``None``: this streak is reported).
@@ -163,20 +163,14 @@ class Streams:
             keys=[self.settings.dead_stream, mark, f"{self.settings.key_prefix}:dead:counts"],
             args=[self.settings.dead_stream_maxlen, letter.reason, *flat],
         )
-        record_dead_letter(letter.type, letter.reason, written=bool(_text(entry)))
-        return _text(entry) or None
+        record_dead_letter(letter.type, letter.reason, written=bool(as_text(entry)))
+        return as_text(entry) or None
 
 
 def _mark(letter: DeadLetter, streak: str | None) -> str:
     if streak is None:  # no streak to deduplicate on: unique to this letter
         streak = f"{letter.failed_at.isoformat()}\x1f{letter.reason}\x1f{letter.attempts}"
     return short_hash(f"{letter.type}\x1f{letter.url}\x1f{streak}")
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode()
-    return str(value)
 
 
 def group_positions(client: redis.Redis, stream: str) -> list[dict[str, Any]]:
@@ -189,11 +183,11 @@ def group_positions(client: redis.Redis, stream: str) -> list[dict[str, Any]]:
         return []
     return [
         {
-            "name": _text(g["name"]),
+            "name": as_text(g["name"]),
             "consumers": g["consumers"],
             "pending": g["pending"],
             "lag": g.get("lag"),
-            "last_delivered": _text(g["last-delivered-id"]),
+            "last_delivered": as_text(g["last-delivered-id"]),
             "trimmed_before_read": trimmed_before_read(info, g),
         }
         for g in groups

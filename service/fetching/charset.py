@@ -18,7 +18,9 @@ from typing import Literal
 
 from charset_normalizer import from_bytes
 
-Kind = Literal["page", "feed"]
+# Where a body may declare its charset: a page in <meta> or an XML declaration, the rest
+# (feeds, robots.txt) in an XML declaration only. Not the fetch kind (requests.Kind).
+Markup = Literal["page", "feed"]
 META_WINDOW = 4096
 DETECT_WINDOW = 32_768
 _BOMS = (
@@ -73,7 +75,7 @@ def _bom(content: bytes) -> str | None:
     return None
 
 
-def declared_in_body(content: bytes, kind: Kind) -> str | None:
+def declared_in_body(content: bytes, kind: Markup) -> str | None:
     """The charset declared by the document itself (XML declaration, ``<meta>``)."""
     head = content[:META_WINDOW]
     found = _XML_DECL.search(head)
@@ -106,7 +108,7 @@ def detect(content: bytes) -> str:
     return codec_name(best.encoding if best is not None else None) or "utf-8"
 
 
-def detect_encoding(content: bytes, content_type: str | None, *, kind: Kind = "page") -> str:
+def detect_encoding(content: bytes, content_type: str | None, *, kind: Markup = "page") -> str:
     """The codec name to decode ``content`` with (see the module docstring)."""
     bom = _bom(content)
     if bom:

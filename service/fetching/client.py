@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self
 
 import anyio
 import httpcore
@@ -29,7 +29,7 @@ import httpx
 from service.addresses import AddressGuard
 from service.errors import PermanentError, Reason, TransientError
 from service.fetching.body import BodyReader, check_content_length
-from service.fetching.charset import detect_encoding
+from service.fetching.charset import Markup, detect_encoding
 from service.fetching.deadline import Deadline, SlowResponse, deadline_scope
 from service.fetching.requests import (
     REDIRECT_STATUSES,
@@ -118,7 +118,7 @@ def on_head(
     return BodyReader(limit=plan.limit, content_encoding=headers.get("content-encoding"), url=url)
 
 
-def _charset_kind(kind: Kind) -> Literal["page", "feed"]:
+def _charset_kind(kind: Kind) -> Markup:
     return "page" if kind == "page" else "feed"  # robots.txt: no <meta> to look at
 
 

@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 from service.errors import NotModified, PermanentError, Reason, TransientError
 from service.fetching.requests import Kind
 
-MAX_RETRY_AFTER = 86_400.0
+MAX_RETRY_AFTER = 86_400.0  # the longest Retry-After honoured (the poller's back-off too)
 TRANSIENT_4XX = frozenset({408, 425, 429})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 BINARY_PREFIXES = ("image/", "video/", "audio/", "font/", "model/")
