@@ -7,18 +7,15 @@ removes what no later stage reads, so trafilatura's copies and passes of the tre
 
 from __future__ import annotations
 
-import codecs
 import re
 from functools import lru_cache
 
-from charset_normalizer import from_bytes
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser
 
 from service.errors import PermanentError, Reason
+from service.fetching.charset import codec_name, detect_encoding
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)""", re.I)
 # Bytes of characters XML cannot hold (C0 controls but tab/CR/LF; U+FFFE/U+FFFF in UTF-8):
 # trafilatura builds XML from the text, so they go before parsing.
 _CONTROL_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
@@ -37,63 +34,20 @@ _BINARY_SHARE = 0.05  # more control characters than this in the first bytes: no
 
 
 def decode_html(content: bytes, encoding: str | None) -> str:
-    """The page as text: BOM or declared UTF-16/32, valid UTF-8, declared charset (header,
-    meta, XML declaration), detection.
+    """The page as text, in the encoding the fetcher found (``FetchedPage.encoding``), or,
+    when none is known, the one :func:`service.fetching.charset.detect_encoding` finds: one
+    decision for the page, never a second guess here. Bytes invalid in it are replaced.
 
     Raises ``PermanentError(PARSE_ERROR)`` for content that is not text at all.
     """
+    codec = codec_name(encoding) or detect_encoding(content, None, kind="page")
     head = content[:_SNIFF_BYTES]
-    wide = _bom_encoding(head) or _wide_codec(encoding)  # UTF-16/32: NUL bytes are normal
-    if wide:
-        return content.decode(wide, errors="replace")
-    if head and len(_BINARY.findall(head)) > _BINARY_SHARE * len(head):
+    wide = codec.startswith(("utf-16", "utf-32"))  # UTF-16/32: NUL bytes are normal
+    if not wide and head and len(_BINARY.findall(head)) > _BINARY_SHARE * len(head):
         raise PermanentError("page content is binary, not HTML", reason=Reason.PARSE_ERROR)
-    try:  # valid UTF-8 with non-ASCII bytes is UTF-8, whatever a header or <meta> claims
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    for candidate in (encoding, _declared_encoding(head)):
-        codec = _known_codec(candidate)
-        if codec is not None and codec != "utf-8":
-            try:
-                return content.decode(codec)
-            except UnicodeDecodeError:
-                continue
-    best = from_bytes(content[:200_000]).best()
-    codec = _known_codec(best.encoding if best is not None else None) or "cp1252"
+    if codec == "utf-8":
+        codec = "utf-8-sig"  # a byte-order mark is no character of the page
     return content.decode(codec, errors="replace")
-
-
-def _wide_codec(encoding: str | None) -> str | None:
-    codec = _known_codec(encoding)
-    return codec if codec and codec.startswith(("utf-16", "utf-32")) else None
-
-
-def _bom_encoding(head: bytes) -> str | None:
-    for bom, name in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if head.startswith(bom):
-            return name
-    return None
-
-
-def _declared_encoding(head: bytes) -> str | None:
-    match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
-    return match.group(1).decode("ascii") if match else None
-
-
-def _known_codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        codec = codecs.lookup(name.strip().lower()).name
-    except LookupError:
-        return None
-    # Browsers read "latin-1"/"ascii" labels as windows-1252 (WHATWG encoding standard).
-    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
 
 
 def parse_html(markup: str, *, max_depth: int) -> HtmlElement | None:

@@ -5,8 +5,10 @@ Order: byte-order mark → ``charset`` of the Content-Type header → ``<meta ch
 pages) → detection on the first 32 KB (valid UTF-8 first, then charset-normalizer) →
 UTF-8. Declared names are checked with ``codecs.lookup``: a bogus name falls through to the
 next source. Following WHATWG, ``iso-8859-1``/``us-ascii`` mean windows-1252, and a page
-that declares a single-byte Western charset but is valid, non-ASCII UTF-8 is read as UTF-8
-(a frequent server misconfiguration). The result is a Python codec name.
+that declares a legacy (non-Unicode) charset but is valid, non-ASCII UTF-8 is read as UTF-8
+(a frequent server misconfiguration; legacy text is almost never valid UTF-8). The result
+is a Python codec name, the one every later stage decodes the page with
+(``FetchedPage.encoding``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ _WHATWG = {
     "euc_kr": "cp949",
     "tis-620": "cp874",
 }
-_WESTERN = frozenset({"cp1252", "cp1254", "iso8859-15"})
 
 
 def codec_name(label: str | None) -> str | None:
@@ -114,6 +115,6 @@ def detect_encoding(content: bytes, content_type: str | None, *, kind: Markup = 
     if bom:
         return bom
     declared = codec_name(header_charset(content_type)) or declared_in_body(content, kind)
-    if declared in _WESTERN and _utf8_status(content) == "utf-8":
+    if declared and not declared.startswith("utf") and _utf8_status(content) == "utf-8":
         return "utf-8"
     return declared or detect(content)
