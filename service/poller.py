@@ -258,6 +258,7 @@ class Poller:
             page.content,
             url=page.url,
             content_type=page.content_type,
+            encoding=page.encoding,
             max_items=self.settings.max_items_per_poll,
             max_bytes=self.settings.max_feed_bytes,
             links=self.links,

@@ -51,10 +51,12 @@ def parse_feed(
     max_items: int = DEFAULT_MAX_ITEMS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     links: AddressGuard = PUBLIC_ONLY,
+    encoding: str | None = None,
 ) -> ParsedFeed:
     """The feed in ``content``, fetched from ``url`` (the base for relative links).
 
-    ``content_type`` (the HTTP header) lends its charset to a document that declares none.
+    ``content_type`` (the HTTP header) lends its charset to a document that declares none;
+    ``encoding``, the fetcher's (``FetchedPage.encoding``), takes its place when known.
     At most ``max_items`` entries are returned: the newest ones (by date when the items have
     dates, else the first in document order; see :mod:`service.feeds.newest`), in document
     order. Image and content links whose host ``links`` does not permit (literal private,
@@ -68,6 +70,7 @@ def parse_feed(
         max_items=max_items,
         max_bytes=max_bytes,
         links=links,
+        encoding=encoding,
     ).feed
 
 
@@ -80,6 +83,7 @@ def parse_feed_update(
     max_bytes: int = DEFAULT_MAX_BYTES,
     links: AddressGuard = PUBLIC_ONLY,
     memory: FeedMemory = EMPTY,
+    encoding: str | None = None,
 ) -> FeedUpdate:
     """:func:`parse_feed` for a feed parsed before: the items whose bytes ``memory`` (what
     the last parse of the same feed returned) holds are skipped (:mod:`service.feeds.memory`).
@@ -100,6 +104,7 @@ def parse_feed_update(
                 max_items=max_items,
                 memory=memory,
                 context=context,
+                encoding=encoding,
             )
         return build_feed(raw, url=url, max_items=max_items, links=links)
     except PermanentError:

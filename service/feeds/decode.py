@@ -45,14 +45,18 @@ _REFUSED = frozenset(
 _SINGLE_BYTE = re.compile(r"(iso-?8859-\d+|windows-125\d|cp125\d|latin-?\d|l\d|us-ascii|ascii)$")
 
 
-def to_utf8(content: bytes, content_type: str | None) -> bytes:
-    """``content`` decoded as described above, with its declaration saying UTF-8."""
+def to_utf8(content: bytes, content_type: str | None, *, encoding: str | None = None) -> bytes:
+    """``content`` decoded as described above, with its declaration saying UTF-8.
+
+    ``encoding``, the one the fetcher found (``FetchedPage.encoding``: the HTTP charset, else
+    detection on the bytes), stands in for the HTTP charset: a document that says nothing
+    itself is read in it rather than guessed again here."""
     data = _strip_leading_whitespace(content)
     sniffed, data = _sniff(data)
     declared = _declared(data, sniffed)
     if sniffed and declared and declared.startswith(("utf-16", "utf-32", "utf16", "utf32")):
         declared = sniffed  # "utf-16" in a UTF-16LE document: the byte order is the BOM's
-    label = declared or (None if sniffed else _header_charset(content_type))
+    label = declared or (None if sniffed else encoding or _header_charset(content_type))
     text = _decode(data, sniffed, label)
     declaration = _DECLARATION.match(text)
     body = text[declaration.end() :].lstrip("\r\n") if declaration else text

@@ -36,6 +36,7 @@ def read_xml(
     max_items: int,
     memory: FeedMemory = EMPTY,
     context: bytes = b"",
+    encoding: str | None = None,
 ) -> RawFeed:
     """The feed in an RSS/Atom document (its newest ``max_items`` items); ``NOT_A_FEED`` for
     HTML or other XML.
@@ -45,7 +46,7 @@ def read_xml(
     every hash.
     """
     served_as = content_type or "no content type"
-    data = decode.to_utf8(content, content_type)
+    data = decode.to_utf8(content, content_type, encoding=encoding)
     prescreen.refuse_declarations(data)
     if prescreen.root_name(data) == "html":
         raise PermanentError(f"an HTML page, not a feed ({served_as})", reason=Reason.NOT_A_FEED)
@@ -77,7 +78,12 @@ def read_xml(
     if skipped and (not matched or not _same_reading(channel, memory.meta)):
         # Cannot vouch that the skipped items read as before: the whole document again.
         return read_xml(
-            content, url=url, content_type=content_type, max_items=max_items, context=context
+            content,
+            url=url,
+            content_type=content_type,
+            max_items=max_items,
+            context=context,
+            encoding=encoding,
         )
     refs = tuple(ItemRef(h, k) for h, k in zip(hashes, known, strict=True)) if matched else ()
     return RawFeed(channel, entries=_entries(entries, url), items=refs, channel_hash=channel_hash)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from service.extraction import extract_article
 from service.extraction.html import decode_html
+from service.feeds import parse_feed
 from service.fetching import detect_encoding
 from service.models import FetchedPage
 
@@ -39,3 +40,15 @@ def test_extraction_decodes_with_the_fetchers_encoding() -> None:
 
 def test_byte_order_mark_is_no_character_of_the_page() -> None:
     assert decode_html(b"\xef\xbb\xbf<p>x</p>", None) == "<p>x</p>"
+
+
+def test_feed_without_a_declaration_is_read_in_the_fetchers_encoding() -> None:
+    """Before, the feed decoder guessed again (UTF-8, then windows-1252) and read a
+    windows-1251 feed the fetcher had detected as mojibake."""
+    title = "Правительство объявило о новых мерах поддержки экономики"  # noqa: RUF001
+    body = f'<rss version="2.0"><channel><title>T</title><item><title>{title}</title>'
+    content = (body + "<link>https://news.example/a</link></item></channel></rss>").encode("cp1251")
+    encoding = detect_encoding(content, "application/rss+xml", kind="feed")
+    assert encoding == "cp1251"
+    feed = parse_feed(content, url=URL, content_type="application/rss+xml", encoding=encoding)
+    assert feed.entries[0].title == title
