@@ -80,3 +80,18 @@ def test_a_changed_feed_is_parsed_for_its_new_and_edited_items_only(
 
     registry.remove(url)
     assert registry.item_memory(fid) is None
+
+
+def test_a_feed_declaring_no_charset_is_read_in_the_encoding_the_fetcher_found(
+    origin: Origin, redis_client: redis.Redis, settings: Settings
+) -> None:
+    """No BOM, no XML declaration, no charset in the header: the fetcher detects
+    windows-1251 and the poller's parse reads the feed in it (not as windows-1252)."""
+    title = "Правительство объявило о новых мерах поддержки экономики"  # noqa: RUF001
+    item = f"<item><title>{title}</title><link>{origin.url('/a')}</link></item>"
+    body = f'<rss version="2.0"><channel><title>T</title>{item}</channel></rss>'
+    origin.add("/cp1251.xml", body.encode("cp1251"), content_type="application/rss+xml")
+    Registry(redis_client, settings).add(origin.url("/cp1251.xml"), None, now=0)
+    enqueued: list[tuple[str, str]] = []
+    assert poll_once(settings, redis_client, enqueued) == "fetched"
+    assert enqueued == [(origin.url("/a"), title)]
