@@ -61,7 +61,12 @@ async def read_sitemap(
 
 async def _parse(page: FetchedPage, limits: Limits) -> Sitemap:
     return await asyncio.to_thread(
-        parse_sitemap, page.content, url=page.url, content_type=page.content_type, limits=limits
+        parse_sitemap,
+        page.content,
+        url=page.url,
+        content_type=page.content_type,
+        limits=limits,
+        encoding=page.encoding,
     )
 
 

@@ -64,9 +64,17 @@ class Sitemap:
     news: bool = False  # a Google News sitemap (one news:news at least)
 
 
-def parse_sitemap(content: bytes, *, url: str, content_type: str | None, limits: Limits) -> Sitemap:
-    """The sitemap in ``content`` fetched from ``url``, cut to ``limits``."""
-    root = _parse(content, content_type, limits.max_bytes)
+def parse_sitemap(
+    content: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    limits: Limits,
+    encoding: str | None = None,
+) -> Sitemap:
+    """The sitemap in ``content`` fetched from ``url``, cut to ``limits``; ``encoding`` (the
+    fetcher's) stands in for the HTTP charset (:func:`service.feeds.decode.to_utf8`)."""
+    root = _parse(content, content_type, limits.max_bytes, encoding)
     kind = _local(root.tag)
     if kind == "sitemapindex":
         return _read_index(root, url=url, limits=limits)
@@ -75,9 +83,11 @@ def parse_sitemap(content: bytes, *, url: str, content_type: str | None, limits:
     raise PermanentError(f"XML root <{kind}> is no sitemap", reason=Reason.NOT_A_FEED)
 
 
-def _parse(content: bytes, content_type: str | None, max_bytes: int) -> etree._Element:
+def _parse(
+    content: bytes, content_type: str | None, max_bytes: int, encoding: str | None
+) -> etree._Element:
     prescreen.check_size(content, max_bytes)
-    data = to_utf8(content, content_type)
+    data = to_utf8(content, content_type, encoding=encoding)
     prescreen.refuse_declarations(data)
     root, _errors = parse_xml(data, drop_comments=True)
     return root
