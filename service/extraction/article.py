@@ -32,7 +32,7 @@ from service.extraction.fusion import (
 )
 from service.extraction.html import decode_html, drop_inert, parse_html
 from service.extraction.jsonld import read_jsonld
-from service.extraction.jsonstate import state_text
+from service.extraction.jsonstate import state_scripts, state_text
 from service.extraction.language import choose_language
 from service.extraction.links import (
     choose_canonical,
@@ -163,6 +163,7 @@ def extract_story(
     fields = _choose_fields(info, site)
     lines: list[str] = []
     standfirst = None
+    scripts = state_scripts(tree) if tree is not None else []  # for a client-rendered page
     if tree is not None:
         drop_inert(tree)  # every reader of scripts (JSON-LD, inline JSON) has run above
         lines = _without_headline(
@@ -174,8 +175,8 @@ def extract_story(
         fields, byline_line = _complete_fields(fields, tree, page, info, site, lines)
         lines = [line for line in lines if line is not byline_line]
     text = _compose_text(lines, standfirst)
-    if len(text) < max(min_text_chars, 1) and tree is not None:  # a client-rendered page?
-        text = max(text, state_text(tree, max_depth=max_depth), key=len)
+    if len(text) < max(min_text_chars, 1) and scripts:  # a client-rendered page?
+        text = max(text, state_text(scripts, max_depth=max_depth), key=len)
     if len(text) < max(min_text_chars, 1):
         text = _feed_fallback(entry, text, min_text_chars=min_text_chars, max_depth=max_depth)
     if max_text_chars is not None:

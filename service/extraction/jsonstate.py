@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -39,11 +39,18 @@ _NOT_BODY_KEY = re.compile(r"meta|seo|teaser|summary|caption|title|alt|json", re
 _TAG = re.compile(r"<(?:p|div|br|h[1-6]|li|section|span|a|strong|em)\b", re.IGNORECASE)
 
 
-def state_text(tree: HtmlElement, *, max_depth: int) -> str:
-    """The longest article text in the page's inline JSON state, or ''."""
+def state_scripts(tree: HtmlElement) -> list[HtmlElement]:
+    """The page's script elements, taken before anything strips scripts from the tree (the
+    elements stay readable after their removal: lxml keeps nodes a Python object holds)."""
+    return list(tree.iter("script"))
+
+
+def state_text(scripts: Iterable[HtmlElement], *, max_depth: int) -> str:
+    """The longest article text in the inline JSON state of ``scripts`` (see
+    :func:`state_scripts`), or ''."""
     best = ""
     budget = [MAX_NODES]
-    for data in _documents(tree):
+    for data in _documents(scripts):
         for field in _body_fields(data, budget):
             if len(field) <= len(best):
                 continue
@@ -53,9 +60,9 @@ def state_text(tree: HtmlElement, *, max_depth: int) -> str:
     return best
 
 
-def _documents(tree: HtmlElement) -> Iterator[Any]:
+def _documents(scripts: Iterable[HtmlElement]) -> Iterator[Any]:
     count = 0
-    for script in tree.iter("script"):
+    for script in scripts:
         text = script.text or ""
         if count >= MAX_SCRIPTS:
             return
