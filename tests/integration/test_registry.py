@@ -156,7 +156,9 @@ def test_state_is_not_saved_once_another_poller_took_the_feed(
 def test_seen_set_tells_new_from_changed_and_stays_bounded(
     redis_client: redis.Redis, settings: Settings
 ) -> None:
-    small = settings.model_copy(update={"seen_per_feed": 10})
+    small = settings.model_copy(
+        update={"seen_per_feed": 10, "max_items_per_poll": 5, "sitemap_max_entries": 5}
+    )
     registry = Registry(redis_client, small)
     fid = feed_id(URL)
     first = [entry(i) for i in range(5)]
