@@ -73,7 +73,7 @@ def test_sizing_benchmark_runs_and_matches_the_guide() -> None:
     article = rows["article (stream entry + dedup record)"]
     assert 5_200 < article < 7_600  # the guide says ≈ 6,400
     assert 600 < rows["feed (registry, schedule, state)"] < 1_200  # ≈ 890
-    assert 200 < rows["seen entry (50 per feed)"] < 500  # ≈ 345–370
+    assert 200 < rows["seen entry (50 per feed)"] < 500  # ≈ 345 to 370
     assert Settings().stream_maxlen == 100_000  # the worked example's default
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import redis
 
@@ -140,7 +141,11 @@ def test_state_is_not_saved_once_another_poller_took_the_feed(
     registry.add(URL, None, now=0.0)
     (fid,), old = registry.claim_due(1, owner="slow")
     expire_lease(registry, fid)
+    # A real take-over comes a lease after the first claim; here, let Redis' clock pass at
+    # least one millisecond so that the two leases (their end times) differ.
+    time.sleep(0.005)
     (_,), new = registry.claim_due(1, owner="fast")
+    assert new != old
     assert registry.renew(fid, old) is None
     state = registry.state(fid)
     assert state is not None
