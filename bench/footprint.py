@@ -37,7 +37,8 @@ from bench.common import (
     worker,
 )
 from bench.origin import page_names
-from bench.poller import mark_first_version_seen, phase, register
+from bench.poller import mark_first_version_seen, phase, poller_settings, register
+from service.fetching.client import address_guard
 from service.queue import Enqueuer
 from service.registry import Registry
 from service.settings import Settings
@@ -77,12 +78,13 @@ def poller_memory(rounds: int, feeds: int) -> list[tuple[str, int, int]]:
         client = redis.Redis.from_url(server.url, decode_responses=True)
         registry = Registry(client, settings)
         static = [f"{origin.base(i)}/feed/static/{i}.xml" for i in range(feeds)]
-        moving = [f"{origin.base(i)}/feed/changing/{i}.xml" for i in range(feeds // 4)]
+        moving = [f"{origin.base(i)}/feed/news/{i}.xml" for i in range(feeds // 4)]
         register(registry, client, static, [f'"s{i}"' for i in range(feeds)])
         register(registry, client, moving, [""] * len(moving))
-        mark_first_version_seen(registry, moving, page_names(PAGES))
         env = bench_env(server.url, poll_interval_min=600, poll_interval_default=600,
                         poll_interval_max=3600, poll_tick=0.1)
+        links = address_guard(poller_settings(env))
+        mark_first_version_seen(registry, moving, page_names(PAGES), memory=True, links=links)
         with Role(["poller"], env, Path(tempfile.mkdtemp()) / "poller.log") as poller:
             time.sleep(3)
             out.append(("started", 0, poller.rss()))
