@@ -222,7 +222,9 @@ def test_rabbitmq_poison_task_is_dead_lettered_as_worker_lost(
     poison_figures("rabbitmq_poison_worker_killed", run)
     poison_url = origin.url(f"/news/{POISON}")
     assert [(d["reason"], d["url"]) for d in run.letters] == [("worker_lost", poison_url)]
-    assert run.fetches == 3
+    # RabbitMQ counts deliveries, not runs: a message returned by a killed pool process can
+    # be counted once more without reaching a process that fetches it (seen in 1 run of 4).
+    assert 2 <= run.fetches <= 3
     assert run.healthy.exact
 
 
