@@ -14,6 +14,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_author
 
+from service.extraction.container import content_document
 from service.extraction.text import clean_inline
 
 TRAFILATURA_VERSION: str = trafilatura.__version__
@@ -29,10 +30,12 @@ POOR_LINES = 3
 def extract_text(tree: HtmlElement, url: str) -> str:
     """The main text trafilatura finds (comments excluded), one paragraph a line; may be ''.
 
-    First trafilatura's cheap pass (``fast``); its full cascade, with the comparison against
-    its fallback extractors, only when that text ``looks_poor``.
+    First trafilatura's cheap pass (``fast``) on the page's content container when it has
+    one (:func:`service.extraction.container.content_document`); its full cascade, with
+    the comparison against its fallback extractors, on the whole page, only when that text
+    ``looks_poor``.
     """
-    text = _trafilatura_text(tree, url, fast=True)
+    text = _trafilatura_text(content_document(tree), url, fast=True)
     if looks_poor(text):
         text = _trafilatura_text(tree, url, fast=False) or text
     return text
