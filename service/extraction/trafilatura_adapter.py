@@ -15,15 +15,18 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import extract_author
 
 from service.extraction.container import content_document
-from service.extraction.text import clean_inline
+from service.extraction.text import clean_inline, word_count
 
 TRAFILATURA_VERSION: str = trafilatura.__version__
 
 
 # trafilatura's fallback comparison (its readability port, then justext) is about a third of
 # its time and, on the corpus, changes the body of 3 pages in 121 (for the worse on 2).
-# It runs only when the cheap pass looks poor: little text, or text in one or two lines.
-POOR_TEXT_CHARS = 500
+# It runs only when the cheap pass looks poor: few words, or text in one or two lines.
+# Words, not characters: 80 words is about 500 characters of English, and a script written
+# without spaces (Japanese, Chinese, Thai) counts a word a character (``word_count``), so a
+# full Japanese story is not "poor" for having fewer than 500 characters.
+POOR_WORDS = 80
 POOR_LINES = 3
 
 
@@ -42,8 +45,9 @@ def extract_text(tree: HtmlElement, url: str) -> str:
 
 
 def looks_poor(text: str) -> bool:
-    """Too little text for an article, or no paragraphs (fewer than ``POOR_LINES`` lines)."""
-    return len(text) < POOR_TEXT_CHARS or text.count("\n") + 1 < POOR_LINES
+    """Too little text for an article (fewer than ``POOR_WORDS`` words), or no paragraphs
+    (fewer than ``POOR_LINES`` lines)."""
+    return word_count(text) < POOR_WORDS or text.count("\n") + 1 < POOR_LINES
 
 
 def _trafilatura_text(tree: HtmlElement, url: str, *, fast: bool) -> str:

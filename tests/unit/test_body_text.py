@@ -75,6 +75,16 @@ def test_poor_text_is_short_or_without_paragraphs() -> None:
     assert looks_poor("A headline and nothing else.")
     assert looks_poor(" ".join(PARAGRAPHS))  # long enough, but one line: no paragraphs
     assert not looks_poor("\n".join(PARAGRAPHS))
+    few_words = "\n".join(["Seventy nine words and no more than that, in several lines."] * 6)
+    assert looks_poor(few_words)  # 66 words: under POOR_WORDS however long the lines
+
+
+def test_a_story_in_a_script_without_spaces_is_counted_in_words() -> None:
+    # 5 lines of 70 Japanese characters: under 500 characters, a word a character: not poor
+    sentence = "東京都は水曜日、湾岸地区の防潮堤の改修計画を正式に承認したと発表した。"
+    japanese = "\n".join([sentence * 2] * 5)
+    assert len(japanese) < 500
+    assert not looks_poor(japanese)
 
 
 def test_cheap_pass_kept_when_it_looks_good() -> None:
