@@ -12,8 +12,8 @@ import trafilatura
 from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.metadata import extract_author
 
+from service.extraction.byline_search import find_author
 from service.extraction.container import content_document
 from service.extraction.text import clean_inline, word_count
 
@@ -69,8 +69,10 @@ def _trafilatura_text(tree: HtmlElement, url: str, *, fast: bool) -> str:
 def read_bylines(tree: HtmlElement) -> list[str]:
     """Author bylines trafilatura finds in the markup (``class="author"``, ``rel=author``...)."""
     try:
-        author = extract_author(tree)
+        author = find_author(tree)  # trafilatura's extract_author, computed faster
     except (ValueError, TypeError, RecursionError, AttributeError):
+        return []
+    if not author:
         return []
     return [name.strip() for name in clean_inline(author).split(";") if name.strip()]
 
