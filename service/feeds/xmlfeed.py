@@ -11,6 +11,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import feedparser
+import feedparser.api
+
+# feedparser asks xml.sax for libxml2's SAX driver first (``drv_libxml2``, not installed
+# here): a failed import, a search of the whole module path, on every parse. Its fallback,
+# the standard library's expat reader, is what parses either way.
+feedparser.api.PREFERRED_XML_PARSERS = []
 
 from service.errors import PermanentError, Reason
 from service.feeds import decode, prescreen, xmltree
