@@ -6,6 +6,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
+from itertools import islice
 
 from service.characters import INVISIBLE
 
@@ -58,3 +59,9 @@ def comparable(text: str) -> str:
 def word_count(text: str) -> int:
     """Words in ``text``; in scripts written without spaces, one word per character."""
     return len(_WORDISH.findall(text))
+
+
+def has_words(text: str, count: int) -> bool:
+    """Whether ``text`` has at least ``count`` words (as :func:`word_count` counts them);
+    reads only as far as the ``count``-th word."""
+    return sum(1 for _ in islice(_WORDISH.finditer(text), count)) >= count

@@ -15,7 +15,7 @@ from lxml.html import HtmlElement
 
 from service.extraction.byline_search import find_author
 from service.extraction.container import content_document
-from service.extraction.text import clean_inline, word_count
+from service.extraction.text import clean_inline, has_words
 
 TRAFILATURA_VERSION: str = trafilatura.__version__
 
@@ -24,7 +24,7 @@ TRAFILATURA_VERSION: str = trafilatura.__version__
 # its time and, on the corpus, changes the body of 3 pages in 121 (for the worse on 2).
 # It runs only when the cheap pass looks poor: few words, or text in one or two lines.
 # Words, not characters: 80 words is about 500 characters of English, and a script written
-# without spaces (Japanese, Chinese, Thai) counts a word a character (``word_count``), so a
+# without spaces (Japanese, Chinese, Thai) counts a word a character (``has_words``), so a
 # full Japanese story is not "poor" for having fewer than 500 characters.
 POOR_WORDS = 80
 POOR_LINES = 3
@@ -38,7 +38,8 @@ def extract_text(tree: HtmlElement, url: str) -> str:
     the comparison against its fallback extractors, on the whole page, only when that text
     ``looks_poor``.
     """
-    text = _trafilatura_text(content_document(tree), url, fast=True)
+    with content_document(tree) as document:
+        text = _trafilatura_text(document, url, fast=True)
     if looks_poor(text):
         text = _trafilatura_text(tree, url, fast=False) or text
     return text
@@ -47,7 +48,7 @@ def extract_text(tree: HtmlElement, url: str) -> str:
 def looks_poor(text: str) -> bool:
     """Too little text for an article (fewer than ``POOR_WORDS`` words), or no paragraphs
     (fewer than ``POOR_LINES`` lines)."""
-    return word_count(text) < POOR_WORDS or text.count("\n") + 1 < POOR_LINES
+    return not has_words(text, POOR_WORDS) or text.count("\n") + 1 < POOR_LINES
 
 
 def _trafilatura_text(tree: HtmlElement, url: str, *, fast: bool) -> str:

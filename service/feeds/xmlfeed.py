@@ -13,15 +13,15 @@ from typing import Any
 import feedparser
 import feedparser.api
 
-# feedparser asks xml.sax for libxml2's SAX driver first (``drv_libxml2``, not installed
-# here): a failed import, a search of the whole module path, on every parse. Its fallback,
-# the standard library's expat reader, is what parses either way.
-feedparser.api.PREFERRED_XML_PARSERS = []
-
 from service.errors import PermanentError, Reason
 from service.feeds import decode, prescreen, xmltree
 from service.feeds.memory import EMPTY, FeedMemory, item_hash
 from service.feeds.raw import ItemRef, RawChannel, RawDate, RawEntry, RawFeed, RawText
+
+# feedparser asks xml.sax for libxml2's SAX driver first (``drv_libxml2``, not installed
+# here): a failed import, a search of the whole module path, on every parse. Its fallback,
+# the standard library's expat reader, is what parses either way.
+feedparser.api.PREFERRED_XML_PARSERS = []
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _SY_PERIODS = {

@@ -10,6 +10,7 @@ from lxml.html import HtmlElement
 
 from service.extraction import extract_article
 from service.extraction.html import INERT_TAGS, decode_html, drop_inert, parse_html
+from service.extraction.text import has_words, word_count
 from service.extraction.trafilatura_adapter import _trafilatura_text, extract_text, looks_poor
 from service.models import FetchedPage
 
@@ -77,6 +78,9 @@ def test_poor_text_is_short_or_without_paragraphs() -> None:
     assert not looks_poor("\n".join(PARAGRAPHS))
     few_words = "\n".join(["Seventy nine words and no more than that, in several lines."] * 6)
     assert looks_poor(few_words)  # 66 words: under POOR_WORDS however long the lines
+    assert has_words(few_words, 66)
+    assert not has_words(few_words, 67)
+    assert word_count(few_words) == 66
 
 
 def test_a_story_in_a_script_without_spaces_is_counted_in_words() -> None:

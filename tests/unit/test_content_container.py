@@ -3,6 +3,8 @@ handed to trafilatura alone; pages without one are read whole."""
 
 from __future__ import annotations
 
+import pytest
+from lxml import etree
 from lxml.html import HtmlElement
 
 from service.extraction.container import content_container, content_document
@@ -51,7 +53,8 @@ def test_the_innermost_container_holding_the_story_is_chosen() -> None:
 def test_teaser_articles_are_not_the_container() -> None:
     tree = tree_of(page(f"<div class='story'>{paragraphs(STORY)}</div>"))
     assert content_container(tree) is None  # only teasers are <article>s: read the page whole
-    assert content_document(tree) is tree
+    with content_document(tree) as document:
+        assert document is tree
 
 
 def test_a_container_missing_too_much_of_the_text_is_not_used() -> None:
@@ -65,20 +68,29 @@ def test_too_little_paragraph_text_to_judge_by() -> None:
     assert content_container(tree) is None
 
 
-def test_the_document_is_a_copy_and_the_page_stays_whole() -> None:
-    tree = tree_of(page(f"<article>{paragraphs(STORY)}</article>"))
-    before = len(list(tree.iter()))
-    document = content_document(tree)
-    assert document is not tree
-    assert [element.tag for element in document] == ["body"]
-    assert document.find("body/article") is not None
-    assert "Copyright the publisher" not in document.text_content()
-    assert len(list(tree.iter())) == before  # nothing moved out of the page
+def test_the_document_holds_the_container_and_the_page_is_put_back() -> None:
+    tree = tree_of(page(f"<article>{paragraphs(STORY)}</article>tail text"))
+    before = etree.tostring(tree)
+    with content_document(tree) as document:
+        assert document is not tree
+        assert [element.tag for element in document] == ["body"]
+        assert document.find("body/article") is not None
+        assert "Copyright the publisher" not in document.text_content()
+        assert "tail text" not in document.text_content()
+    assert etree.tostring(tree) == before  # the container and its tail back in their place
+
+
+def test_the_page_is_put_back_after_an_error() -> None:
+    tree = tree_of(page(f"<main><article>{paragraphs(STORY)}</article></main>"))
+    before = etree.tostring(tree)
+    with pytest.raises(RuntimeError), content_document(tree):
+        raise RuntimeError("trafilatura failed")
+    assert etree.tostring(tree) == before
 
 
 def test_the_text_from_the_container_is_the_text_from_the_page() -> None:
     tree = tree_of(page(f"<article><h1>Harbour wall</h1>{paragraphs(STORY)}</article>"))
-    assert content_document(tree) is not tree
+    assert content_container(tree) is not None
     whole = _trafilatura_text(tree, URL, fast=True)
     assert extract_text(tree, URL) == whole
     assert extract_text(tree, URL).splitlines()[-len(STORY) :] == STORY
