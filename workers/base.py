@@ -110,7 +110,7 @@ class NewswireTask(Task[Any, str]):
     def count_delivery(self) -> int:
         """How many times this attempt of this task has been delivered (1 the first time)."""
         key = f"{self.settings.key_prefix}:deliveries:{self.request.id}:{self.request.retries}"
-        pipe = self.resources.redis.pipeline()
+        pipe = self.resources.redis.pipeline(transaction=False)  # one round trip, no MULTI
         pipe.incr(key)
         pipe.expire(key, int(self.settings.effective_visibility_timeout * 10) + 3600)
         return int(pipe.execute()[0])
