@@ -4,6 +4,9 @@ The cap applies twice: to the bytes on the wire (``Content-Length`` over the cap
 before reading; streamed bytes are counted) and to the bytes after decompression. gzip and
 deflate (zlib-wrapped or raw) are inflated with ``zlib.decompressobj`` and ``max_length``,
 so a decompression bomb is refused after ``cap + 1`` output bytes and never allocates more.
+A feed or sitemap may also *be* a gzip file (``sitemap.xml.gz`` served as
+``application/gzip``, without ``Content-Encoding``): with ``gzip_files`` such a body,
+recognised by its first two bytes, is inflated the same way, within the same cap.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ ACCEPT_ENCODING = "gzip, deflate"
 _GZIP = ("gzip", "x-gzip")
 _DEFLATE = ("deflate",)
 _IDENTITY = ("identity", "")
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class Decoder(Protocol):
@@ -93,17 +97,29 @@ def check_content_length(value: str | None, limit: int, url: str) -> int | None:
 class BodyReader:
     """Accumulates raw chunks; raises ``TOO_LARGE`` as soon as either cap is passed."""
 
-    def __init__(self, *, limit: int, content_encoding: str | None, url: str) -> None:
+    def __init__(
+        self, *, limit: int, content_encoding: str | None, url: str, gzip_files: bool = False
+    ) -> None:
         self.limit = limit
         self.url = url
         self.wire_bytes = 0
         self._decoder = decoder_for(content_encoding, url)
         self._out = bytearray()
+        # Without a Content-Encoding, the first bytes decide whether the body is a gzip file.
+        self._sniffing = gzip_files and isinstance(self._decoder, Identity)
+        self._head = b""
 
     def feed(self, chunk: bytes) -> None:
         self.wire_bytes += len(chunk)
         if self.wire_bytes > self.limit:
             raise too_large(self.url, self.limit, "on the wire")
+        if self._sniffing:
+            self._head += chunk
+            if len(self._head) < len(GZIP_MAGIC):
+                return
+            chunk, self._head, self._sniffing = self._head, b"", False
+            if chunk.startswith(GZIP_MAGIC):
+                self._decoder = Inflate(gzip=True)
         self._append(self._decode(chunk))
 
     def _decode(self, chunk: bytes) -> bytes:
@@ -121,6 +137,9 @@ class BodyReader:
 
     def finish(self) -> bytes:
         """The whole decoded body."""
+        if self._head:  # a body shorter than the gzip magic
+            self._append(self._head)
+            self._head = b""
         try:
             tail = self._decoder.flush()
         except zlib.error as exc:

@@ -115,7 +115,12 @@ def on_head(
     )
     check_declared_type(plan.kind, headers.get("content-type"), url)
     check_content_length(headers.get("content-length"), plan.limit, url)
-    return BodyReader(limit=plan.limit, content_encoding=headers.get("content-encoding"), url=url)
+    return BodyReader(
+        limit=plan.limit,
+        content_encoding=headers.get("content-encoding"),
+        url=url,
+        gzip_files=plan.kind == "feed",  # sitemap.xml.gz served as a file
+    )
 
 
 def _charset_kind(kind: Kind) -> Markup:

@@ -29,6 +29,9 @@ BINARY_TYPES = frozenset(
         "application/x-msdownload",
     }
 )
+# A feed or sitemap may be a gzip file (body.BodyReader inflates it): not refused for a feed,
+# and sniffed once inflated.
+GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip"})
 SNIFF_TYPES = frozenset(
     {
         "",
@@ -100,7 +103,8 @@ def check_declared_type(kind: Kind, content_type: str | None, url: str) -> None:
     mtype = media_type(content_type)
     if kind == "page" and mtype and mtype not in HTML_TYPES:
         raise PermanentError(f"{url}: content type {mtype!r} is not HTML", reason=Reason.NOT_HTML)
-    if kind == "feed" and (mtype in BINARY_TYPES or mtype.startswith(BINARY_PREFIXES)):
+    binary = mtype in BINARY_TYPES - GZIP_TYPES or mtype.startswith(BINARY_PREFIXES)
+    if kind == "feed" and binary:
         raise PermanentError(
             f"{url}: content type {mtype!r} is not a feed", reason=Reason.NOT_A_FEED
         )
@@ -127,7 +131,7 @@ def check_body_type(kind: Kind, content_type: str | None, body: bytes, url: str)
         raise PermanentError(
             f"{url}: no content type and the body is not HTML", reason=Reason.NOT_HTML
         )
-    if kind == "feed" and mtype in SNIFF_TYPES and not looks_like_feed(body):
+    if kind == "feed" and mtype in SNIFF_TYPES | GZIP_TYPES and not looks_like_feed(body):
         raise PermanentError(
             f"{url}: {mtype or 'no content type'} and the body is no feed", reason=Reason.NOT_A_FEED
         )

@@ -127,6 +127,7 @@ def test_news_sitemap_takes_the_recent_entries_with_their_hints(
 def test_sitemap_index_refuses_a_gzip_bomb_child_and_reads_the_others(
     origin: Origin, redis_client: redis.Redis, settings: Settings
 ) -> None:
+    """Child b is a gzip *file* (served as application/x-gzip, no Content-Encoding)."""
     now = datetime.now(UTC)
     for name in ("a", "b"):
         for i in range(3):
@@ -135,7 +136,10 @@ def test_sitemap_index_refuses_a_gzip_bomb_child_and_reads_the_others(
             news_url(origin.url(f"/{name}/{i}"), title=f"{name} {i}", published=now)
             for i in range(3)
         )
-        origin.add(f"/{name}.xml", child, content_type="application/xml")
+        if name == "b":
+            origin.add("/b.xml", gzip.compress(child.encode()), content_type="application/x-gzip")
+        else:
+            origin.add(f"/{name}.xml", child, content_type="application/xml")
     bomb = gzip.compress(b"<urlset>" + b" " * 20_000_000 + b"</urlset>", compresslevel=9)
     origin.add(
         "/bomb.xml", bomb, content_type="application/xml", headers={"Content-Encoding": "gzip"}

@@ -234,6 +234,18 @@ def test_feed_kinds(origin: Origin, fetch: FetchFn) -> None:
     assert fetch(origin.url("/octet"), kind="feed").content.endswith(b"<feed/>")
 
 
+@pytest.mark.parametrize("content_type", ["application/x-gzip", "application/octet-stream"])
+def test_a_feed_served_as_a_gzip_file(origin: Origin, fetch: FetchFn, content_type: str) -> None:
+    sitemap = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    sitemap += b"<url><loc>http://127.0.0.1/a</loc></url></urlset>"
+    origin.add("/sitemap.xml.gz", gzip.compress(sitemap), content_type=content_type)
+    page = fetch(origin.url("/sitemap.xml.gz"), kind="feed")
+    assert page.content == sitemap
+    origin.add("/archive.tar.gz", gzip.compress(b"\x00" * 600), content_type=content_type)
+    error, _ = refused(fetch, origin.url("/archive.tar.gz"), kind="feed")
+    assert error.reason is Reason.NOT_A_FEED  # inflated, then not XML or JSON
+
+
 @pytest.mark.parametrize(
     ("content_type", "body"),
     [
