@@ -3,8 +3,8 @@
 Its five XPaths test every element's attributes, partly through EXSLT regular expressions
 that lxml evaluates by calling back into Python; on a news page that cost 25-30 ms, a
 tenth of a worker's time on the pages that reach the search (docs/performance.md). Here
-the same predicates are tested in one pass per expression over ``tree.iter()``, in
-document order like XPath, with the same regular expressions compiled once. The result is
+the same predicates are tested in one walk of the page, in document order like XPath, with
+the same regular expressions compiled once and each element's attributes read once. The result is
 the same string: tests/unit/test_byline_search.py compares both on every corpus page and
 on a page built to hit each predicate, and pins the XPaths' text, so a trafilatura upgrade
 that changes them fails there until these predicates are re-derived.
@@ -13,13 +13,13 @@ that changes them fails there until these predicates are re-derived.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from lxml.html import HtmlElement
 from trafilatura.json_metadata import normalize_authors
 from trafilatura.utils import trim
 
-Match = Callable[[HtmlElement], bool]
+Match = Callable[[HtmlElement, Mapping[str, str]], bool]
 
 # AUTHOR_DISCARD_XPATHS[0]: comment sections, sidebars, quotes, print and share widgets.
 _DISCARD_TAGS = frozenset({"a", "div", "section", "span"})
@@ -59,40 +59,40 @@ def _discarded(element: HtmlElement) -> bool:
     )
 
 
-def _specific(element: HtmlElement) -> bool:
+def _specific(element: HtmlElement, attributes: Mapping[str, str]) -> bool:
     if element.tag == "author":  # ``|//author``
         return True
     if element.tag not in _SPECIFIC_TAGS:
         return False
     return (
-        element.get("rel") == "author"
-        or element.get("id") == "author"
-        or element.get("class") == "author"
-        or element.get("itemprop") == "author name"
+        attributes.get("rel") == "author"
+        or attributes.get("id") == "author"
+        or attributes.get("class") == "author"
+        or attributes.get("itemprop") == "author name"
         # ``rel='me'`` without ``@``: a child element <rel> whose text is "me"
         or any(child.tag == "rel" and "".join(_pieces(child)) == "me" for child in element)
-        or element.get("data-testid") in ("AuthorCard", "AuthorURL")
-        or _SPECIFIC_CLASS.search(_attr(element, "class")) is not None
+        or attributes.get("data-testid") in ("AuthorCard", "AuthorURL")
+        or _SPECIFIC_CLASS.search(attributes.get("class", "")) is not None
     )
 
 
-def _generic(element: HtmlElement) -> bool:
+def _generic(element: HtmlElement, attributes: Mapping[str, str]) -> bool:
     if element.tag not in _GENERIC_TAGS:
         return False
     return (
-        element.get("class") in ("byline", "username", "byl", "BBL")
-        or "author" in _attr(element, "itemprop")
-        or _GENERIC_ID.search(_attr(element, "id")) is not None
-        or _GENERIC_CLASS.search(_attr(element, "class")) is not None
+        attributes.get("class") in ("byline", "username", "byl", "BBL")
+        or "author" in attributes.get("itemprop", "")
+        or _GENERIC_ID.search(attributes.get("id", "")) is not None
+        or _GENERIC_CLASS.search(attributes.get("class", "")) is not None
     )
 
 
-def _last_resort(element: HtmlElement) -> bool:
+def _last_resort(_element: HtmlElement, attributes: Mapping[str, str]) -> bool:
     return (
-        "Byline" in _attr(element, "data-component")
-        or "author" in _attr(element, "itemprop")
-        or _LAST_ID.search(_attr(element, "id")) is not None
-        or _LAST_CLASS.search(_attr(element, "class")) is not None
+        "Byline" in attributes.get("data-component", "")
+        or "author" in attributes.get("itemprop", "")
+        or _LAST_ID.search(attributes.get("id", "")) is not None
+        or _LAST_CLASS.search(attributes.get("class", "")) is not None
     )
 
 
@@ -131,7 +131,7 @@ def _visit(
         or node in rel_parents
     ):
         for index, match in enumerate(SEARCH):
-            if match(node):
+            if match(node, attributes):
                 found[index].append(node)
     for child in node:
         if isinstance(child, HtmlElement) and not _deleted(child, below_root=True):

@@ -1,7 +1,7 @@
 """Adapters to trafilatura and htmldate: main text from the parsed tree, bylines, a date.
 
-trafilatura, its byline reader and htmldate all copy a tree handed to them before pruning
-it, so the caller's tree stays intact.
+trafilatura and htmldate copy a tree handed to them before pruning it, and the byline
+search (service.extraction.byline_search) only reads it, so the caller's tree stays intact.
 """
 
 from __future__ import annotations
