@@ -95,6 +95,13 @@ def run_pollers_with_kills(
                 message="the poller to kill holding a lease",
             )
             time.sleep(rng.uniform(0, FEED_DELAY))  # anywhere in the middle of its polls
+            # The sleep may have outlasted that lease: kill only while the victim holds one.
+            wait_for(
+                partial(held_by, registry, victim),
+                timeout=30,
+                interval=0.005,
+                message="the poller to kill holding a lease",
+            )
             kill_group(victim)
             kills_at.append(time.monotonic())
             dead.append(victim)
