@@ -2,9 +2,11 @@
 
 A changed feed document usually differs from the last one by an item or two and a new
 ``lastBuildDate``; re-reading the 49 items already seen was most of a poll's CPU. So each
-item of the document is hashed (its bytes as libxml2 serialises it, or its JSON, together
-with a *context*: the feed URL, the link policy, and what of the enclosing elements can
-change how an item reads: their names, attributes, namespaces, ``xml:base``), and an item
+item of the document is hashed (its bytes as written, found without building the tree
+(:mod:`service.feeds.itemspans`) when the document is well-formed, else as libxml2
+serialises it after repair, or its JSON; together with a *context*: the feed URL, the link
+policy, and what of the enclosing elements can change how an item reads: their names,
+attributes, namespaces, ``xml:base``), and an item
 whose hash the last parse of the same feed met is not handed to feedparser or normalised
 again: it gave the same entry then, and that entry is in the feed's seen-set with its
 fingerprint. feedparser stays the parser of record: the items it does get produce exactly

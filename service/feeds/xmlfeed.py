@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import feedparser
 import feedparser.api
 
 from service.errors import PermanentError, Reason
-from service.feeds import decode, prescreen, xmltree
+from service.feeds import decode, itemspans, prescreen, xmltree
 from service.feeds.memory import EMPTY, FeedMemory, item_hash
-from service.feeds.raw import ItemRef, RawChannel, RawDate, RawEntry, RawFeed, RawText
+from service.feeds.raw import ItemRef, KnownItem, RawChannel, RawDate, RawEntry, RawFeed, RawText
 
 # feedparser asks xml.sax for libxml2's SAX driver first (``drv_libxml2``, not installed
 # here): a failed import, a search of the whole module path, on every parse. Its fallback,
@@ -32,6 +33,9 @@ _SY_PERIODS = {
     "yearly": 31536000,
 }
 MAX_HINT_SECONDS = 366 * 86400
+# Items hashed as written (itemspans) never share a hash with items hashed as libxml2 writes
+# them: a feed that switches between the two ways is parsed whole once.
+_BYTES_CONTEXT = b"\x1dbytes\x1d"
 
 
 def read_xml(
@@ -56,20 +60,19 @@ def read_xml(
     prescreen.refuse_declarations(data)
     if prescreen.root_name(data) == "html":
         raise PermanentError(f"an HTML page, not a feed ({served_as})", reason=Reason.NOT_A_FEED)
-    tree = xmltree.repair(data, max_items=max_items)
-    within = context + b"\x1e" + xmltree.context_bytes(tree)
-    hashes = [item_hash(within, xmltree.item_bytes(item)) for item in tree.items]
-    known = [memory.items.get(h) for h in hashes]
-    channel_hash = item_hash(within, xmltree.channel_bytes(tree))
-    if memory.meta is not None and channel_hash == memory.channel and None not in known:
+    split = _split_bytes(data, memory, context, max_items) or _split_tree(
+        data, memory, context, max_items
+    )
+    tree, hashes, known = split
+    skipped = sum(k is not None for k in known)
+    channel_hash = item_hash(
+        context + b"\x1e" + xmltree.context_bytes(tree), xmltree.channel_bytes(tree)
+    )
+    if memory.meta is not None and channel_hash == memory.channel and not tree.items:
         # Nothing new: not even the channel (the document differs elsewhere, e.g. whitespace).
         refs = tuple(ItemRef(h, k) for h, k in zip(hashes, known, strict=True))
         return RawFeed(memory.meta, items=refs, channel_hash=channel_hash)
-    skipped = [item for item, k in zip(tree.items, known, strict=True) if k is not None]
-    xmltree.drop(skipped)
-    xmltree.cap_metadata(
-        tree, [item for item, k in zip(tree.items, known, strict=True) if k is None]
-    )
+    xmltree.cap_metadata(tree, tree.items)
     prepared = xmltree.serialise(tree)
     prescreen.refuse_declarations(prepared)  # defence in depth: exactly what feedparser will see
     result = _feedparser(prepared, url)
@@ -80,7 +83,7 @@ def read_xml(
             f"no RSS or Atom feed in the document ({served_as})", reason=Reason.NOT_A_FEED
         )
     channel = _channel(_get(result, "feed") or {}, version or "unknown")
-    matched = len(entries) == len(known) - len(skipped)
+    matched = len(entries) == len(known) - skipped
     if skipped and (not matched or not _same_reading(channel, memory.meta)):
         # Cannot vouch that the skipped items read as before: the whole document again.
         return read_xml(
@@ -93,6 +96,55 @@ def read_xml(
         )
     refs = tuple(ItemRef(h, k) for h, k in zip(hashes, known, strict=True)) if matched else ()
     return RawFeed(channel, entries=_entries(entries, url), items=refs, channel_hash=channel_hash)
+
+
+_Split = tuple[xmltree.Tree, list[str], list[KnownItem | None]]
+
+
+def _split_bytes(data: bytes, memory: FeedMemory, context: bytes, max_items: int) -> _Split | None:
+    """The items found in the bytes (:mod:`service.feeds.itemspans`), hashed as written,
+    and the tree of the document without the ones ``memory`` holds; None when the bytes
+    cannot be split (the tree path then)."""
+    found = itemspans.find_items(
+        data,
+        item_tags=xmltree.ITEM_TAGS,
+        channel_tags=xmltree.CHANNEL_TAGS,
+        max_elements=xmltree.MAX_ELEMENTS,
+    )
+    if found is None:
+        return None
+    within = _BYTES_CONTEXT + context + b"\x1e" + found.head
+    hashes = [item_hash(within, data[start:end]) for start, end in found.spans]
+    known = [memory.items.get(h) for h in hashes]
+    met = [i for i, k in enumerate(known) if k is not None]
+    if len(hashes) > max_items:
+        # The newest are kept by date: the whole tree trims, the spans name what it kept.
+        tree = xmltree.repair(data, max_items=max_items)
+        if tree.total != len(hashes):
+            return None  # libxml2 saw other items than expat (never seen): the tree decides
+        hashes = [hashes[p] for p in tree.positions]
+        known = [known[p] for p in tree.positions]
+        return _without_known(tree, hashes, known)
+    tree = xmltree.repair(found.without(data, met) if met else data, max_items=max_items)
+    if tree.total != len(hashes) - len(met):
+        return None  # as above
+    return tree, hashes, known
+
+
+def _split_tree(data: bytes, memory: FeedMemory, context: bytes, max_items: int) -> _Split:
+    """The items of the repaired tree, hashed as libxml2 writes them; those ``memory``
+    holds are taken out of the tree."""
+    tree = xmltree.repair(data, max_items=max_items)
+    within = context + b"\x1e" + xmltree.context_bytes(tree)
+    hashes = [item_hash(within, xmltree.item_bytes(item)) for item in tree.items]
+    return _without_known(tree, hashes, [memory.items.get(h) for h in hashes])
+
+
+def _without_known(tree: xmltree.Tree, hashes: list[str], known: list[KnownItem | None]) -> _Split:
+    """``tree`` without its items that ``known`` names (they are not parsed again)."""
+    xmltree.drop([item for item, k in zip(tree.items, known, strict=True) if k is not None])
+    fresh = [item for item, k in zip(tree.items, known, strict=True) if k is None]
+    return replace(tree, items=fresh), hashes, known
 
 
 def _channel(feed: Mapping[str, Any], fmt: str) -> RawChannel:

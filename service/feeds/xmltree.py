@@ -51,8 +51,15 @@ _HTML_REFERENCES = {  # b"eacute" -> b"&#233;"; only names that end with ";" in 
 # seconds over the millions of children a hostile 10 MB document can have).
 _RSS10, _RSS090 = "{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/simple/0.9/}"
 _ATOM10, _ATOM03 = "{http://www.w3.org/2005/Atom}", "{http://purl.org/atom/ns#}"
-_ITEMS = ("item", "entry", f"{_RSS10}item", f"{_RSS090}item", f"{_ATOM10}entry", f"{_ATOM03}entry")
-_CHANNELS = ("channel", f"{_RSS10}channel", f"{_RSS090}channel")
+ITEM_TAGS = (
+    "item",
+    "entry",
+    f"{_RSS10}item",
+    f"{_RSS090}item",
+    f"{_ATOM10}entry",
+    f"{_ATOM03}entry",
+)
+CHANNEL_TAGS = ("channel", f"{_RSS10}channel", f"{_RSS090}channel")
 # Elements whose text is the story (left whole) and the limits for the rest.
 _CONTENT = frozenset({"description", "encoded", "content", "summary", "subtitle", "body"})
 _AUTHORS = frozenset(
@@ -75,11 +82,14 @@ _AUTHOR_CHARS, _TEXT_CHARS, _URL_CHARS = 256, 1024, 4096
 @dataclass(frozen=True, slots=True)
 class Tree:
     """A repaired feed document: its root, its containers (root and channels) and its kept
-    items, in document order."""
+    items, in document order; ``positions``: where each kept item was among the document's
+    ``total`` items (the root's, then each channel's), before trimming."""
 
     root: etree._Element
     containers: list[etree._Element]
     items: list[etree._Element]
+    positions: tuple[int, ...] = ()
+    total: int = 0
 
 
 def prepare(data: bytes, *, max_items: int) -> bytes:
@@ -93,7 +103,7 @@ def repair(data: bytes, *, max_items: int) -> Tree:
     """``data`` (UTF-8) parsed, repaired and trimmed to at most ``max_items`` items; its
     metadata not yet capped (``cap_metadata``: only for what feedparser will get)."""
     root, errors = parse_xml(_character_references(data))
-    channels, items = _trim_items(root, max_items)
+    channels, items, positions, total = _trim_items(root, max_items)
     elements = int(root.xpath("count(//*)"))
     if elements > MAX_ELEMENTS:
         raise PermanentError(
@@ -103,7 +113,7 @@ def repair(data: bytes, *, max_items: int) -> Tree:
     if any(error.domain_name == "NAMESPACE" for error in errors):
         _rename_unbound_prefixes(root)
     _replace_entity_references(root)
-    return Tree(root, channels, items)
+    return Tree(root, channels, items, positions, total)
 
 
 def cap_metadata(tree: Tree, items: list[etree._Element]) -> None:
@@ -138,7 +148,7 @@ def channel_bytes(tree: Tree) -> bytes:
         etree.tostring(child, encoding="utf-8", with_tail=False)
         for container in tree.containers
         for child in container.iterchildren()
-        if child.tag not in _ITEMS and child.tag not in _CHANNELS
+        if child.tag not in ITEM_TAGS and child.tag not in CHANNEL_TAGS
     ]
     return b"\x00".join(parts)
 
@@ -205,16 +215,18 @@ def _append_text(node: etree._Element, text: str) -> None:
 
 def _trim_items(
     root: etree._Element, max_items: int
-) -> tuple[list[etree._Element], list[etree._Element]]:
+) -> tuple[list[etree._Element], list[etree._Element], tuple[int, ...], int]:
     """Keep the newest ``max_items`` items/entries; returns the feed's containers (root and
-    channels) and the kept items."""
-    channels = [root, *root.iterchildren(*_CHANNELS)]
-    items = [item for container in channels for item in container.iterchildren(*_ITEMS)]
+    channels), the kept items, their positions among all items, and how many there were."""
+    channels = [root, *root.iterchildren(*CHANNEL_TAGS)]
+    items = [item for container in channels for item in container.iterchildren(*ITEM_TAGS)]
     kept = keep_newest(items, max_items, _item_date)
-    if len(kept) < len(items):
-        keep = set(kept)
-        drop([item for item in items if item not in keep])
-    return channels, kept
+    if len(kept) == len(items):
+        return channels, kept, tuple(range(len(items))), len(items)
+    keep = set(kept)
+    drop([item for item in items if item not in keep])
+    position = {item: n for n, item in enumerate(items)}
+    return channels, kept, tuple(position[item] for item in kept), len(items)
 
 
 _PUBLISHED = ("pubdate", "published", "issued", "date", "created")
