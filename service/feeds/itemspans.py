@@ -23,7 +23,7 @@ import xml.parsers.expat
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-_ROOT, _CONTAINER, _ITEM, _OTHER = 0, 1, 2, 3
+_ROOT, _CONTAINER, _OTHER = 0, 1, 2
 _START_NAME = re.compile(rb"<([^\s/>]+)")
 _END_TAG = re.compile(rb"</([^\s>]+)\s*>")
 
@@ -65,57 +65,81 @@ def find_items(
     ``item_tags`` and ``channel_tags`` are names in Clark notation (``{uri}local``), as
     lxml writes them.
     """
-    items, channels = _expat_names(item_tags), _expat_names(channel_tags)
-    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-    stack: list[int] = []
-    head_ends: list[int] = []  # where each container's first child starts
-    open_heads: list[int] = []  # start of the containers whose first child is not met yet
-    found: list[tuple[int, int, int]] = []  # (container index, start, end)
-    item_start, item_name = 0, b""
-    containers = 0
-    elements = 0
+    walk = _Walk(data, _expat_names(item_tags), _expat_names(channel_tags), max_elements)
+    try:
+        walk.parser.Parse(data, True)
+    except (_Unsuitable, xml.parsers.expat.ExpatError, ValueError):
+        return None
+    found = sorted(walk.found, key=lambda item: item[0])  # the root's, then each channel's
+    ends = walk.head_ends
+    head = b"\x1f".join(data[a:b] for a, b in zip(ends[::2], ends[1::2], strict=True))
+    return ItemSpans(head, tuple((a, b) for _c, a, b in found))
 
-    def start(name: str, _attributes: object) -> None:
-        nonlocal item_start, item_name, containers, elements
-        elements += 1
-        if elements > max_elements:
-            raise _Unsuitable
-        position = parser.CurrentByteIndex
+
+class _Walk:
+    """One expat pass: the kinds of the open elements outside items, only a depth inside
+    one (most of a feed's elements are there)."""
+
+    def __init__(
+        self, data: bytes, items: frozenset[str], channels: frozenset[str], max_elements: int
+    ) -> None:
+        self.data, self.items, self.channels = data, items, channels
+        self.max_elements = max_elements
+        self.parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+        self.stack: list[int] = []
+        self.head_ends: list[int] = []  # (start, end) of each container's head
+        self.open_heads: list[int] = []  # containers whose first child is not met yet
+        self.found: list[tuple[int, int, int]] = []  # (container number, start, end)
+        self.item_start, self.item_name = 0, b""
+        self.containers = self.elements = self.inner = 0
+        self._outside()
+
+    def _outside(self) -> None:
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = self.end
+
+    def start(self, name: str, _attributes: object) -> None:
+        self._count()
+        position = self.parser.CurrentByteIndex
+        stack = self.stack
         if not stack:
             stack.append(_ROOT)
-            open_heads.append(0)  # the prologue is part of the root's head
+            self.open_heads.append(0)  # the prologue is part of the root's head
             return
         parent = stack[-1]
-        if parent in (_ROOT, _CONTAINER) and open_heads:
-            head_ends.append(open_heads.pop())
-            head_ends.append(position)
-        if parent == _ROOT and name in channels:
-            containers += 1
-            open_heads.append(position)
+        if parent != _OTHER and self.open_heads:
+            self.head_ends += (self.open_heads.pop(), position)
+        if parent == _ROOT and name in self.channels:
+            self.containers += 1
+            self.open_heads.append(position)
             stack.append(_CONTAINER)
-        elif parent in (_ROOT, _CONTAINER) and name in items:
-            item_start, item_name = position, _written_name(data, position)
-            stack.append(_ITEM)
+        elif parent != _OTHER and name in self.items:
+            self.item_start, self.item_name = position, _written_name(self.data, position)
+            self.parser.StartElementHandler = self.start_inner
+            self.parser.EndElementHandler = self.end_inner
         else:
             stack.append(_OTHER)
 
-    def end(_name: str) -> None:
-        kind = stack.pop()
-        if kind == _ITEM:
-            end = _end_tag_end(data, parser.CurrentByteIndex, item_name)
-            found.append((_container_of(stack, containers), item_start, end))
-        elif kind == _CONTAINER and open_heads:
+    def end(self, _name: str) -> None:
+        if self.stack.pop() == _CONTAINER and self.open_heads:
             raise _Unsuitable  # a channel with no child: nothing to find, the tree reads it
 
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    try:
-        parser.Parse(data, True)
-    except (_Unsuitable, xml.parsers.expat.ExpatError, ValueError):
-        return None
-    found.sort(key=lambda item: item[0])  # stable: the root's items, then each channel's
-    head = b"\x1f".join(data[a:b] for a, b in zip(head_ends[::2], head_ends[1::2], strict=True))
-    return ItemSpans(head, tuple((a, b) for _c, a, b in found))
+    def start_inner(self, _name: str, _attributes: object) -> None:
+        self._count()
+        self.inner += 1
+
+    def end_inner(self, _name: str) -> None:
+        if self.inner:
+            self.inner -= 1
+            return
+        end = _end_tag_end(self.data, self.parser.CurrentByteIndex, self.item_name)
+        self.found.append((_container_of(self.stack, self.containers), self.item_start, end))
+        self._outside()
+
+    def _count(self) -> None:
+        self.elements += 1
+        if self.elements > self.max_elements:
+            raise _Unsuitable
 
 
 def _container_of(stack: list[int], containers: int) -> int:

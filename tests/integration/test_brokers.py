@@ -3,6 +3,7 @@ one Redis database, RabbitMQ (quorum queues), and a Redis found through Sentinel
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections.abc import Iterator
@@ -152,3 +153,27 @@ def test_a_sentinel_url_client_follows_a_failover(sentinel_group: SentinelGroup)
     wait_for(write_after, timeout=30, message="a write through the same client")
     assert client.get("before") == "1"
     assert client.connection_pool.get_master_address()[1] == sentinel_group.replica.port  # type: ignore[attr-defined]
+
+
+def test_a_task_shows_its_urls_and_carries_its_whole_entry(
+    redis_server: EmbeddedRedis, redis_client: redis.Redis
+) -> None:
+    """Logs and monitors show a task by its ``kwargsrepr``: the URLs, not the content it
+    carries (which the worker gets whole)."""
+    settings = Settings(redis_url=redis_server.url, key_prefix="shown")
+    entry = {"entry_id": "e1", "content": "story text " * 500}
+    enqueuer = Enqueuer(settings)
+    try:
+        enqueuer.enqueue("https://news.example/a", "https://news.example/feed", entry)
+    finally:
+        enqueuer.close()
+    [raw] = redis_client.lrange(f"shown:{settings.article_queue}", 0, -1)
+    message = json.loads(raw)
+    shown = message["headers"]["kwargsrepr"]
+    assert "https://news.example/a" in shown
+    assert "https://news.example/feed" in shown
+    assert "story text" not in shown
+    assert len(shown) < 300
+    body = json.loads(base64.b64decode(message["body"]))
+    assert body[1]["entry"] == entry
+    assert body[1]["url"] == "https://news.example/a"
