@@ -219,9 +219,8 @@ class Poller:
         state.etag, state.last_modified = page.etag or "", page.last_modified or ""
         if body_hash == state.body_hash:
             return self._quiet(state, "unchanged"), state.interval
-        memory = FeedMemory.loads(await self._call(self.registry.item_memory, state.id))
         try:
-            update = await self._parse(state, page, memory=memory)
+            update = await self._parse(state, page, remembered=True)
         except IngestError as exc:
             return "error", await self._call(self._failed, state, exc)
         async with self._entries_lock(state.id):
@@ -233,9 +232,9 @@ class Poller:
         return "fetched", state.interval
 
     async def _parse(
-        self, state: FeedState, page: FetchedPage, *, memory: FeedMemory | None = None
+        self, state: FeedState, page: FetchedPage, *, remembered: bool = False
     ) -> FeedUpdate:
-        """The document as entries: a sitemap (by its content) or a feed; with ``memory``,
+        """The document as entries: a sitemap (by its content) or a feed; ``remembered``:
         a feed's items met last time are not parsed again (``service.feeds.memory``)."""
         state.kind = "sitemap" if document_kind(page.content) == "sitemap" else "feed"
         if state.kind == "sitemap":
@@ -253,8 +252,13 @@ class Poller:
                 on_error=lambda url, exc: self._child_failed(state, url, exc),
             )
             return FeedUpdate(sitemap)
-        return await asyncio.to_thread(
-            parse_feed_update,
+        return await self._call(self._parse_feed, page, state.id if remembered else None)
+
+    def _parse_feed(self, page: FetchedPage, fid: str | None) -> FeedUpdate:
+        """(Worker thread.) Parse a feed document, skipping the items the feed ``fid``
+        remembers (its item memory is read here, in the same thread hop)."""
+        memory = FeedMemory.loads(self.registry.item_memory(fid)) if fid else FeedMemory()
+        return parse_feed_update(
             page.content,
             url=page.url,
             content_type=page.content_type,
@@ -262,7 +266,7 @@ class Poller:
             max_items=self.settings.max_items_per_poll,
             max_bytes=self.settings.max_feed_bytes,
             links=self.links,
-            memory=memory or FeedMemory(),
+            memory=memory,
         )
 
     def _child_failed(self, state: FeedState, url: str, exc: IngestError) -> None:
@@ -334,13 +338,17 @@ class Poller:
         """(Worker thread.) Renew the lease, then enqueue and remember the entries, then
         the items they came from (the item memory: after the seen-set, never before)."""
         # Renewed first: if another poller took the feed over meanwhile, it enqueues them.
-        lease = self.registry.renew(claim.fid, claim.lease)
+        lease, todo = self.registry.renew_and_classify(claim.fid, claim.lease, update.feed.entries)
         if lease is None:
             raise LeaseLost(claim.fid)
         claim.lease = lease
-        new = self._enqueue_new(state, update.feed, discovered=update.entries_total)
-        self.registry.save_item_memory(state.id, update.memory.dumps())
-        return new
+        return self._enqueue_new(
+            state,
+            update.feed,
+            discovered=update.entries_total,
+            todo=todo,
+            memory=update.memory.dumps(),
+        )
 
     def _enqueue_new(
         self,
@@ -349,20 +357,29 @@ class Poller:
         *,
         source: SourceKind | None = None,
         discovered: int | None = None,
+        todo: list[tuple[FeedEntry, str]] | None = None,
+        memory: bytes | None = None,
     ) -> int:
-        """(Worker thread.) Enqueue the new and changed entries, then remember them."""
-        todo = self.registry.classify(state.id, feed.entries)
+        """(Worker thread.) Enqueue the new and changed entries (``todo``: classified
+        already), then remember them and, after them, the feed's item ``memory``."""
+        if todo is None:
+            todo = self.registry.classify(state.id, feed.entries)
         if not self.settings.republish_updated:
             todo = [(e, kind) for e, kind in todo if kind == "new"]
         for entry, _kind in todo:
             self._enqueue_entry(state, entry)
         # Enqueue first, then remember: a crash in between re-enqueues (publishing is
         # idempotent), whereas the other order could lose an entry.
-        state.entries_seen = self.registry.mark_seen(
-            state.id, [e for e, _ in todo], now=self.clock()
-        )
         kind: SourceKind = source or ("sitemap" if state.kind == "sitemap" else "feed")
-        record_enqueued(self.registry.client, self.settings.key_prefix, kind, len(todo))
+        state.entries_seen = self.registry.mark_seen(
+            state.id,
+            [e for e, _ in todo],
+            now=self.clock(),
+            memory=memory,
+            also=partial(
+                record_enqueued, prefix=self.settings.key_prefix, kind=kind, count=len(todo)
+            ),
+        )
         total = len(feed.entries) if discovered is None else discovered
         metrics.record_entries(total, [kind for _e, kind in todo])
         return len(todo)

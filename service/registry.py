@@ -16,7 +16,7 @@ Keys (``<p>`` is the key prefix):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -182,7 +182,6 @@ class Registry:
         self._claim = client.register_script(_CLAIM)
         self._renew = client.register_script(_RENEW)
         self._finish = client.register_script(_FINISH)
-        self._mark_seen = client.register_script(_MARK_SEEN)
 
     # -- keys -----------------------------------------------------------------------
     @property
@@ -314,18 +313,29 @@ class Registry:
         """Which entries are ``new`` and which ``changed`` (seen, different fingerprint)."""
         if not entries:
             return []
-        ids = [e.entry_id for e in entries]
         pipe = self.client.pipeline()
+        self._read_seen(pipe, fid, entries)
+        scores, prints = pipe.execute()
+        return _classified(entries, scores, prints)
+
+    def renew_and_classify(
+        self, fid: str, lease: str, entries: Sequence[FeedEntry]
+    ) -> tuple[str | None, list[tuple[FeedEntry, str]]]:
+        """``renew`` and ``classify`` in one round trip (the lease is checked before any
+        entry is enqueued: the caller does nothing with the entries when it is None)."""
+        pipe = self.client.pipeline(transaction=False)
+        lease_ms = round(self.settings.poll_lease * 1000)
+        pipe.eval(_RENEW, 1, self.schedule_key, fid, lease, lease_ms)  # EVAL: no SCRIPT EXISTS
+        if entries:
+            self._read_seen(pipe, fid, entries)
+        replies = pipe.execute()
+        renewed = as_text(replies[0]) if replies[0] else None
+        return renewed, _classified(entries, *replies[1:]) if entries else []
+
+    def _read_seen(self, pipe: Any, fid: str, entries: Sequence[FeedEntry]) -> None:
+        ids = [e.entry_id for e in entries]
         pipe.zmscore(f"{self.prefix}:seen:{fid}", ids)
         pipe.hmget(f"{self.prefix}:seenfp:{fid}", ids)
-        scores, prints = pipe.execute()
-        out: list[tuple[FeedEntry, str]] = []
-        for entry, score, old in zip(entries, scores, prints, strict=True):
-            if score is None:
-                out.append((entry, "new"))
-            elif old is not None and as_text(old) != entry.fingerprint():
-                out.append((entry, "changed"))
-        return out
 
     def item_memory(self, fid: str) -> bytes | str | None:
         """What the last parse of the feed remembered of its items (see ``save_item_memory``)."""
@@ -337,11 +347,41 @@ class Registry:
         was handled (enqueued and marked seen)."""
         self.client.set(self.items_key(fid), memory)
 
-    def mark_seen(self, fid: str, entries: Iterable[FeedEntry], *, now: float) -> int:
+    def mark_seen(
+        self,
+        fid: str,
+        entries: Iterable[FeedEntry],
+        *,
+        now: float,
+        memory: bytes | None = None,
+        also: Callable[[Any], object] | None = None,
+    ) -> int:
+        """Remember ``entries`` in the feed's seen-set; returns its size. In the same round
+        trip and after it: the item ``memory`` (``save_item_memory``), then what ``also``
+        adds to the pipeline it is given (a counter)."""
         args: list[str | float | int] = [now, self.settings.seen_per_feed]
         for entry in entries:
             args += [entry.entry_id, entry.fingerprint()]
+        seen = f"{self.prefix}:seen:{fid}"
+        pipe = self.client.pipeline(transaction=False)
         if len(args) == 2:
-            return int(self.client.zcard(f"{self.prefix}:seen:{fid}"))
-        keys = [f"{self.prefix}:seen:{fid}", f"{self.prefix}:seenfp:{fid}"]
-        return int(self._mark_seen(keys=keys, args=args))
+            pipe.zcard(seen)
+        else:
+            pipe.eval(_MARK_SEEN, 2, seen, f"{self.prefix}:seenfp:{fid}", *args)
+        if memory is not None:
+            pipe.set(self.items_key(fid), memory)
+        if also is not None:
+            also(pipe)
+        return int(pipe.execute()[0])
+
+
+def _classified(
+    entries: Sequence[FeedEntry], scores: Sequence[object], prints: Sequence[object]
+) -> list[tuple[FeedEntry, str]]:
+    out: list[tuple[FeedEntry, str]] = []
+    for entry, score, old in zip(entries, scores, prints, strict=True):
+        if score is None:
+            out.append((entry, "new"))
+        elif old is not None and as_text(old) != entry.fingerprint():
+            out.append((entry, "changed"))
+    return out
