@@ -178,3 +178,36 @@ def test_seen_set_tells_new_from_changed_and_stays_bounded(
     registry.mark_seen(fid, [entry(i) for i in range(100, 130)], now=2.0)
     assert redis_client.zcard(f"{small.key_prefix}:seen:{fid}") == 10
     assert redis_client.hlen(f"{small.key_prefix}:seenfp:{fid}") == 10
+
+
+def test_renewal_and_seen_lookup_in_one_round_trip(
+    redis_client: redis.Redis, settings: Settings
+) -> None:
+    """``renew_and_classify`` gives what ``renew`` and ``classify`` give, and nothing for a
+    lease another poller took over; ``mark_seen`` saves the item memory after the seen-set
+    and runs what it is also given on the same pipeline."""
+    registry = Registry(redis_client, settings)
+    registry.add(URL, None, now=0.0)
+    (fid,), old = registry.claim_due(1, owner="slow")
+    entries = [entry(0), entry(1)]
+    registry.mark_seen(
+        fid,
+        entries[:1],
+        now=1.0,
+        memory=b"remembered",
+        also=lambda pipe: pipe.hincrby("counted", "feed", 1),
+    )
+    assert registry.item_memory(fid) == "remembered"
+    assert redis_client.hget("counted", "feed") == "1"
+    lease, todo = registry.renew_and_classify(fid, old, [entry(0, title="edited"), entry(1)])
+    assert lease is not None
+    assert float(lease) >= float(old)
+    assert [(e.entry_id, kind) for e, kind in todo] == [("id-0", "changed"), ("id-1", "new")]
+    assert registry.renew_and_classify(fid, lease, [])[1] == []
+    expire_lease(registry, fid)
+    time.sleep(0.005)
+    (_,), new = registry.claim_due(1, owner="fast")
+    assert new != lease
+    lost, _todo = registry.renew_and_classify(fid, lease, entries)
+    assert lost is None
+    assert registry.mark_seen(fid, [], now=2.0) == 1  # the seen-set's size, nothing added
