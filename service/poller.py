@@ -215,7 +215,7 @@ class Poller:
             return self._quiet(state, "not_modified"), state.interval
         except IngestError as exc:
             return "error", await self._call(self._failed, state, exc)
-        body_hash = short_hash(page.content.decode("latin-1"))
+        body_hash = short_hash(page.content)
         state.etag, state.last_modified = page.etag or "", page.last_modified or ""
         if body_hash == state.body_hash:
             return self._quiet(state, "unchanged"), state.interval
