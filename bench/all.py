@@ -22,6 +22,7 @@ SUITE: list[tuple[str, list[str], list[str] | None]] = [
     ("bench.pipeline", [], ["--smoke"]),
     ("bench.scaling", [], ["--smoke"]),
     ("bench.poller", [], ["--smoke"]),
+    ("bench.poll_stages", [], ["--feeds", "30"]),
     ("bench.freshness", [], ["--smoke"]),
     ("bench.websub", [], ["--smoke"]),
     ("bench.sitemaps", [], ["--smoke"]),

@@ -1,0 +1,245 @@
+"""Where a changed poll's CPU goes: the poller's own code, in this process, one poll at a time.
+
+    python -m bench.poll_stages [--feeds N] [--hosts H] [--concurrency C]
+
+The same realistic news feeds as ``bench.poller`` (``bench.origin.news_feed``: 50 items, about
+2 KB of ``content:encoded`` each, one new item and a new ``lastBuildDate`` at every fetch),
+served by the fast local origin (its own process) to a real :class:`service.poller.Poller`
+built as ``newswire poller`` builds it (metered fetcher, the real producer, a private
+redis-server), with each feed's seen-set and item memory as a first poll left them. Each
+feed is made due, claimed and polled (``Poller.poll``, the whole path); ``--concurrency``
+polls run at once (1: one at a time, so the stages do not overlap).
+
+Each stage is timed with ``time.thread_time()`` (the CPU of the thread it runs in) by a
+wrapper installed around it for this run only: the parse, the fetch, the enqueue, every
+registry call, the item memory's load and dump, the body hash, the interval learning (with
+its log line) and the metrics; and the parse's own parts (listed under it). ``poll, whole
+process`` is the process CPU (``process_time``) over the measured polls; what the stages do
+not cover is the event loop, the thread hand-offs and the poll's own bookkeeping. The first
+feeds are a warm-up, not counted. The poller's log lines go to a file, as deployed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import redis
+
+import service.feeds as feeds
+import service.observability.fetching as metered
+import service.observability.metrics as metrics
+import service.poller as poller_module
+from bench.common import PAGES, FastOrigin, redis_server, table
+from bench.origin import page_names
+from bench.poller import mark_first_version_seen, register
+from service.cli.processes import redis_client
+from service.feeds import decode, itemspans, normalise, prescreen, xmlfeed, xmltree
+from service.feeds.memory import FeedMemory
+from service.fetching.client import AsyncFetcher, address_guard
+from service.logs import configure_logging
+from service.observability.fetching import MeteredAsyncFetcher
+from service.poller import Claim, Poller
+from service.queue import Enqueuer
+from service.registry import Registry, feed_id
+from service.settings import Settings
+from service.streams import Streams
+
+WARM = 20
+
+
+class Stages:
+    """CPU seconds and calls per stage, collected by the wrappers."""
+
+    def __init__(self) -> None:
+        self.cpu: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self._undo: list[Callable[[], None]] = []
+
+    def wrap(self, owner: Any, name: str, stage: str) -> None:
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        bound = isinstance(original, (classmethod, staticmethod))
+        function = original.__func__ if bound else original
+
+        @functools.wraps(function)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            begin = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.cpu[stage] += time.thread_time() - begin
+                self.calls[stage] += 1
+
+        replacement: Any = classmethod(timed) if isinstance(original, classmethod) else timed
+        setattr(owner, name, replacement)
+        self._undo.append(lambda: setattr(owner, name, original))
+
+    def wrap_async(self, owner: type, name: str, stage: str) -> None:
+        original = owner.__dict__[name]
+
+        @functools.wraps(original)
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            begin = time.thread_time()  # the loop's thread: only the fetch's own steps when
+            try:  # one poll runs at a time
+                return await original(*args, **kwargs)
+            finally:
+                self.cpu[stage] += time.thread_time() - begin
+                self.calls[stage] += 1
+
+        setattr(owner, name, timed)
+        self._undo.append(lambda: setattr(owner, name, original))
+
+    def reset(self) -> None:
+        self.cpu.clear()
+        self.calls.clear()
+
+    def undo(self) -> None:
+        for step in reversed(self._undo):
+            step()
+
+
+PART = "  └ "  # a part of the stage above it (not added to the total again)
+
+
+def instrument(stages: Stages) -> None:
+    stages.wrap(poller_module, "parse_feed_update", "parse (parse_feed_update)")
+    for owner, name, part in (
+        (xmlfeed, "_feedparser", "feedparser.parse of what is new (channel + new items)"),
+        (itemspans, "find_items", "items found in the bytes (expat pass)"),
+        (feeds, "build_feed", "entries normalised (HTML sanitised, links checked)"),
+        (normalise, "sanitize_html", "of which: HTML sanitised (lxml_html_clean)"),
+        (xmlfeed, "item_hash", "items and channel hashed"),
+        (decode, "to_utf8", "decoded to UTF-8"),
+        (xmltree, "repair", "what is new repaired by libxml2"),
+        (prescreen, "refuse_declarations", "declarations refused (twice)"),
+    ):
+        stages.wrap(owner, name, PART + part)
+    stages.wrap_async(AsyncFetcher, "fetch", "fetch (AsyncFetcher.fetch)")
+    stages.wrap(Enqueuer, "enqueue", "enqueue (send_task)")
+    for name in ("state", "item_memory", "renew_and_classify", "mark_seen", "finish", "claim"):
+        stages.wrap(Registry, name, f"redis: Registry.{name}")
+    stages.wrap(FeedMemory, "loads", "item memory: loads")
+    stages.wrap(FeedMemory, "dumps", "item memory: dumps")
+    stages.wrap(poller_module, "short_hash", "body hash")
+    stages.wrap(Poller, "_learn", "interval learning + log line")
+    for name in ("record_poll", "record_entries"):
+        stages.wrap(metrics, name, "metrics")
+    stages.wrap(metered, "record_fetch", "metrics")
+
+
+def run(*, feeds: int, hosts: int, concurrency: int) -> str:
+    pages = page_names(PAGES)
+    stages = Stages()
+    log = Path(tempfile.mkdtemp(prefix="nw-bench-stages-")) / "poller.log"
+    with (
+        log.open("w") as log_file,
+        contextlib.redirect_stderr(log_file),  # the poller's log lines, rendered as deployed
+        redis_server() as server,
+        FastOrigin(hosts=hosts) as origin,
+    ):
+        settings = Settings(
+            redis_url=server.url,
+            allowed_networks="127.0.0.0/8",
+            log_level="INFO",
+            log_format="json",
+            poll_interval_min=600,
+            poll_interval_default=600,
+            poll_interval_max=3600,
+        )
+        configure_logging(settings, process="poller")
+        client = redis_client(settings)
+        registry = Registry(client, settings)
+        plain = redis.Redis.from_url(server.url, decode_responses=True)
+        urls = [f"{origin.base(i)}/feed/news/{i}.xml" for i in range(feeds)]
+        register(Registry(plain, settings), plain, urls, [""] * feeds)
+        mark_first_version_seen(
+            Registry(plain, settings), urls, pages, memory=True, links=address_guard(settings)
+        )
+        enqueuer = Enqueuer(settings)
+        instrument(stages)
+        try:
+            cpu, polls = asyncio.run(
+                _poll_all(settings, registry, client, plain, enqueuer, urls, concurrency, stages)
+            )
+        finally:
+            stages.undo()
+            enqueuer.close()
+    return report(stages, cpu, polls, concurrency)
+
+
+async def _poll_all(
+    settings: Settings,
+    registry: Registry,
+    client: redis.Redis,
+    plain: redis.Redis,
+    enqueuer: Enqueuer,
+    urls: list[str],
+    concurrency: int,
+    stages: Stages,
+) -> tuple[float, int]:
+    async with MeteredAsyncFetcher(settings) as fetcher:
+        poller = Poller(settings, registry, Streams(client, settings), fetcher, enqueuer.enqueue)
+
+        async def one(url: str) -> str:
+            plain.zadd(registry.schedule_key, {feed_id(url): 0})
+            ids, lease = registry.claim([feed_id(url)], owner=poller.owner)
+            return await poller.poll(Claim(ids[0], url, lease))
+
+        async def batch(group: list[str]) -> None:
+            runs: list[Coroutine[Any, Any, str]] = [one(url) for url in group]
+            outcomes = await asyncio.gather(*runs)
+            if any(outcome != "fetched" for outcome in outcomes):
+                raise SystemExit(f"a poll was not a fetch: {outcomes}")
+
+        for start in range(0, WARM, concurrency):
+            await batch(urls[start : min(WARM, start + concurrency)])
+        stages.reset()
+        measured = urls[WARM:]
+        begin = time.process_time()
+        for start in range(0, len(measured), concurrency):
+            await batch(measured[start : start + concurrency])
+        return time.process_time() - begin, len(measured)
+
+
+def report(stages: Stages, cpu: float, polls: int, concurrency: int) -> str:
+    top = [(k, v) for k, v in stages.cpu.most_common() if not k.startswith(PART)]
+    parts = [(k, v) for k, v in stages.cpu.most_common() if k.startswith(PART)]
+    ordered = top[:1] + parts + top[1:]  # the parse first, its parts under it
+    rows = [
+        (stage, f"{1000 * seconds / polls:.2f}", f"{100 * seconds / cpu:.0f} %",
+         f"{stages.calls[stage] / polls:.1f}")
+        for stage, seconds in ordered
+    ]
+    covered = sum(v for stage, v in stages.cpu.items() if not stage.startswith(PART))
+    rows.append(("not in a stage: event loop, thread hand-offs, bookkeeping",
+                 f"{1000 * (cpu - covered) / polls:.2f}", f"{100 * (cpu - covered) / cpu:.0f} %",
+                 ""))
+    rows.append(("poll, whole process", f"{1000 * cpu / polls:.2f}", "100 %", ""))
+    share = cpu / polls * 10_000 / 300
+    return table(
+        f"A changed poll by stage ({polls} polls, {concurrency} at a time)",
+        ["stage", "CPU ms per poll", "share", "calls per poll"],
+        rows,
+        f"HEADLINE 10,000 feeds every 5 min at this cost per poll: {100 * share:.0f} % of one core",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--feeds", type=int, default=220, help="news feeds (the first 20 warm up)")
+    parser.add_argument("--hosts", type=int, default=8, help="loopback hosts serving them")
+    parser.add_argument("--concurrency", type=int, default=1, help="polls at once")
+    args = parser.parse_args()
+    print(run(feeds=args.feeds, hosts=args.hosts, concurrency=args.concurrency), flush=True)
+
+
+if __name__ == "__main__":
+    main()
