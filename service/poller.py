@@ -252,7 +252,9 @@ class Poller:
                 on_error=lambda url, exc: self._child_failed(state, url, exc),
             )
             return FeedUpdate(sitemap)
-        return await self._call(self._parse_feed, page, state.id if remembered else None)
+        # The default executor's few threads, not the I/O pool's: parses at once (and the
+        # memory they hold) stay few, whatever the poll concurrency.
+        return await asyncio.to_thread(self._parse_feed, page, state.id if remembered else None)
 
     def _parse_feed(self, page: FetchedPage, fid: str | None) -> FeedUpdate:
         """(Worker thread.) Parse a feed document, skipping the items the feed ``fid``
