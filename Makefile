@@ -21,7 +21,7 @@ test: setup
 	bash scripts/ensure-engines.sh
 	$(BIN)/ruff check service workers clients tests bench
 	$(BIN)/mypy
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q --durations=25
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -q -n auto --maxprocesses=2 --durations=25
 
 lint: setup
 	$(BIN)/ruff check service workers clients tests bench

@@ -118,6 +118,9 @@ def render_env_example(docs: list[SettingDoc]) -> str:
         "",
         "# Image used by docker-compose.yml (build it with `docker compose build`).",
         "# NEWSWIRE_IMAGE=newswire:0.1.0",
+        "# Where docker-compose.yml publishes the poller's WebSub callback port (8090) on the",
+        "# host: the reverse proxy or tunnel NEWSWIRE_PUBLIC_URL names leads there.",
+        "# NEWSWIRE_WEBSUB_BIND=127.0.0.1:8090",
     ]
     for section in dict.fromkeys(d.section for d in docs):
         lines += ["", f"# --- {section} " + "-" * max(3, 80 - len(section) - 7)]

@@ -115,7 +115,8 @@ def test_env_example_sets_only_real_settings() -> None:
             names.add(text.split("=", 1)[0])
     for role in ROLES:
         names |= {k for k in compose()["services"][role]["environment"] if k != "NEWSWIRE_IMAGE"}
-    assert names - {"NEWSWIRE_IMAGE"} <= fields, names - fields - {"NEWSWIRE_IMAGE"}
+    compose_only = {"NEWSWIRE_IMAGE", "NEWSWIRE_WEBSUB_BIND"}  # read by docker-compose.yml
+    assert names - compose_only <= fields, names - fields - compose_only
     assert fields <= names  # and every setting is there to be changed
 
 
@@ -130,3 +131,11 @@ def test_rabbitmq_profile_is_the_broker_on_demand(services: dict[str, Any]) -> N
         assert dependency == {"condition": "service_healthy", "required": False}
         assert services[role]["environment"]["NEWSWIRE_BROKER_URL"] == ""  # unset: Redis
     assert Settings(broker_url="").broker_kind == "redis"
+
+
+def test_the_poller_publishes_its_websub_callback_on_loopback(services: dict[str, Any]) -> None:
+    """The callback port a reverse proxy leads to, on the host's loopback unless opened."""
+    assert services["poller"]["ports"] == ["127.0.0.1:8090:8090"]
+    opened = compose({"NEWSWIRE_WEBSUB_BIND": "0.0.0.0:8443"})["services"]["poller"]
+    assert opened["ports"] == ["0.0.0.0:8443:8090"]
+    assert Settings().websub_listen.endswith(":8090")  # what the container listens on

@@ -62,7 +62,8 @@ def test_role_deployment(role: str) -> None:
     assert container["args"] == [role]
     assert container["image"] == "newswire"  # pinned by kustomization `images:`
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"metrics": METRICS_PORT}
+    websub = {"websub": 8090} if role == "poller" else {}  # the callback: pollers only
+    assert ports == {"metrics": METRICS_PORT, **websub}
     assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     assert container["startupProbe"]["httpGet"]["path"] == "/livez"
@@ -147,3 +148,15 @@ def test_keda_scaled_object_against_the_crd_schema(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ok newswire-worker" in done.stdout, done.stdout + done.stderr
     assert "invalid broken" in done.stdout
+
+
+def test_websub_service_reaches_the_pollers_callback_port() -> None:
+    service = by_kind("Service")["newswire-websub"]
+    assert service["spec"]["selector"] == {
+        "app.kubernetes.io/name": "newswire",
+        "app.kubernetes.io/component": "poller",
+    }
+    assert service["spec"]["ports"] == [{"name": "websub", "port": 80, "targetPort": "websub"}]
+    poller = by_kind("Deployment")["newswire-poller"]["spec"]["template"]["spec"]
+    ports = {p["name"]: p["containerPort"] for p in poller["containers"][0]["ports"]}
+    assert ports["websub"] == int(Settings().websub_listen.rsplit(":", 1)[1])
