@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -305,3 +306,60 @@ class Spy:
         lines = [f"{100 * c / max(total, 1):5.1f} %  {f}" for f, c in ranked
                  if not any(s in f for s in skip)]
         return "\n".join(lines[:n])
+
+
+class Timers:
+    """CPU seconds and calls per stage. ``clock``: ``time.process_time`` (the default: the
+    whole process, for a pass that runs in one thread) or ``time.thread_time`` (the thread a
+    stage runs in, when stages run in several). ``wrap``/``wrap_async`` time the calls of an
+    attribute of a module or a class (a function, a method, a classmethod) while the block
+    runs; a name the code no longer has is not split out."""
+
+    def __init__(self, clock: Callable[[], float] = time.process_time) -> None:
+        self.clock = clock
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: Counter[str] = Counter()
+
+    @contextmanager
+    def time(self, stage: str) -> Iterator[None]:
+        start = self.clock()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += self.clock() - start
+            self.calls[stage] += 1
+
+    @contextmanager
+    def wrap(self, owner: Any, name: str, stage: str) -> Iterator[None]:
+        stored = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
+        if stored is None:
+            yield
+            return
+        function = stored.__func__ if isinstance(stored, classmethod) else stored
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self.time(stage):
+                return function(*args, **kwargs)
+
+        setattr(owner, name, classmethod(timed) if isinstance(stored, classmethod) else timed)
+        try:
+            yield
+        finally:
+            setattr(owner, name, stored)
+
+    @contextmanager
+    def wrap_async(self, owner: Any, name: str, stage: str) -> Iterator[None]:
+        """The same for a coroutine function; its time is the awaiting thread's clock
+        across the awaits: meaningful when nothing else runs on the loop meanwhile."""
+        stored = getattr(owner, name)
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            with self.time(stage):
+                return await stored(*args, **kwargs)
+
+        setattr(owner, name, timed)
+        try:
+            yield
+        finally:
+            setattr(owner, name, stored)
+

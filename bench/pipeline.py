@@ -29,8 +29,7 @@ import pstats
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ import service.extraction.article as article_module
 from bench.common import (
     FastOrigin,
     Page,
+    Timers,
     bench_env,
     cpu_seconds,
     drained,
@@ -127,39 +127,6 @@ STAGES: list[tuple[Any, str, str]] = [
 
 def page_class(page: Page) -> str:
     return "heavy" if len(page.html) >= HEAVY_BYTES else "light"
-
-
-class Timers:
-    """CPU seconds spent per stage (this process: CPU, not wall, so that other work on a
-    shared machine does not inflate a stage); ``wrap`` times calls of a module attribute."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    @contextmanager
-    def time(self, stage: str) -> Iterator[None]:
-        start = time.process_time()
-        try:
-            yield
-        finally:
-            self.seconds[stage] += time.process_time() - start
-
-    @contextmanager
-    def wrap(self, module: Any, name: str, stage: str) -> Iterator[None]:
-        original: Callable[..., Any] | None = getattr(module, name, None)
-        if original is None:  # the extraction code moved on: that stage is not split out
-            yield
-            return
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            with self.time(stage):
-                return original(*args, **kwargs)
-
-        setattr(module, name, timed)
-        try:
-            yield
-        finally:
-            setattr(module, name, original)
 
 
 def one_page(

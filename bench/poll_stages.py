@@ -24,11 +24,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ import service.feeds as feeds
 import service.observability.fetching as metered
 import service.observability.metrics as metrics
 import service.poller as poller_module
-from bench.common import PAGES, FastOrigin, redis_server, table
+from bench.common import PAGES, FastOrigin, Timers, redis_server, table
 from bench.origin import page_names
 from bench.poller import mark_first_version_seen, register
 from service.cli.processes import redis_client
@@ -56,88 +55,44 @@ from service.streams import Streams
 WARM = 20
 
 
-class Stages:
-    """CPU seconds and calls per stage, collected by the wrappers."""
-
-    def __init__(self) -> None:
-        self.cpu: Counter[str] = Counter()
-        self.calls: Counter[str] = Counter()
-        self._undo: list[Callable[[], None]] = []
-
-    def wrap(self, owner: Any, name: str, stage: str) -> None:
-        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-        bound = isinstance(original, (classmethod, staticmethod))
-        function = original.__func__ if bound else original
-
-        @functools.wraps(function)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            begin = time.thread_time()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.cpu[stage] += time.thread_time() - begin
-                self.calls[stage] += 1
-
-        replacement: Any = classmethod(timed) if isinstance(original, classmethod) else timed
-        setattr(owner, name, replacement)
-        self._undo.append(lambda: setattr(owner, name, original))
-
-    def wrap_async(self, owner: type, name: str, stage: str) -> None:
-        original = owner.__dict__[name]
-
-        @functools.wraps(original)
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            begin = time.thread_time()  # the loop's thread: only the fetch's own steps when
-            try:  # one poll runs at a time
-                return await original(*args, **kwargs)
-            finally:
-                self.cpu[stage] += time.thread_time() - begin
-                self.calls[stage] += 1
-
-        setattr(owner, name, timed)
-        self._undo.append(lambda: setattr(owner, name, original))
-
-    def reset(self) -> None:
-        self.cpu.clear()
-        self.calls.clear()
-
-    def undo(self) -> None:
-        for step in reversed(self._undo):
-            step()
-
-
 PART = "  └ "  # a part of the stage above it (not added to the total again)
 
 
-def instrument(stages: Stages) -> None:
-    stages.wrap(poller_module, "parse_feed_update", "parse (parse_feed_update)")
-    for owner, name, part in (
-        (xmlfeed, "_feedparser", "feedparser.parse of what is new (channel + new items)"),
-        (itemspans, "find_items", "items found in the bytes (expat pass)"),
-        (feeds, "build_feed", "entries normalised (HTML sanitised, links checked)"),
-        (normalise, "sanitize_html", "of which: HTML sanitised (lxml_html_clean)"),
-        (xmlfeed, "item_hash", "items and channel hashed"),
-        (decode, "to_utf8", "decoded to UTF-8"),
-        (xmltree, "repair", "what is new repaired by libxml2"),
-        (prescreen, "refuse_declarations", "declarations refused (twice)"),
-    ):
-        stages.wrap(owner, name, PART + part)
-    stages.wrap_async(AsyncFetcher, "fetch", "fetch (AsyncFetcher.fetch)")
-    stages.wrap(Enqueuer, "enqueue", "enqueue (send_task)")
-    for name in ("state", "item_memory", "renew_and_classify", "mark_seen", "finish", "claim"):
-        stages.wrap(Registry, name, f"redis: Registry.{name}")
-    stages.wrap(FeedMemory, "loads", "item memory: loads")
-    stages.wrap(FeedMemory, "dumps", "item memory: dumps")
-    stages.wrap(poller_module, "short_hash", "body hash")
-    stages.wrap(Poller, "_learn", "interval learning + log line")
-    for name in ("record_poll", "record_entries"):
-        stages.wrap(metrics, name, "metrics")
-    stages.wrap(metered, "record_fetch", "metrics")
+def instrument(timers: Timers, stack: ExitStack) -> None:
+    """Wrap each stage (undone when ``stack`` closes)."""
+    stages: list[tuple[Any, str, str]] = [
+        (poller_module, "parse_feed_update", "parse (parse_feed_update)"),
+        (xmlfeed, "_feedparser", PART + "feedparser.parse of what is new (channel + new items)"),
+        (itemspans, "find_items", PART + "items found in the bytes (expat pass)"),
+        (feeds, "build_feed", PART + "entries normalised (HTML sanitised, links checked)"),
+        (normalise, "sanitize_html", PART + "of which: HTML sanitised (lxml_html_clean)"),
+        (xmlfeed, "item_hash", PART + "items and channel hashed"),
+        (decode, "to_utf8", PART + "decoded to UTF-8"),
+        (xmltree, "repair", PART + "what is new repaired by libxml2"),
+        (prescreen, "refuse_declarations", PART + "declarations refused (twice)"),
+        (Enqueuer, "enqueue", "enqueue (send_task)"),
+        *(
+            (Registry, name, f"redis: Registry.{name}")
+            for name in (
+                "state", "item_memory", "renew_and_classify", "mark_seen", "finish", "claim"
+            )
+        ),
+        (FeedMemory, "loads", "item memory: loads"),
+        (FeedMemory, "dumps", "item memory: dumps"),
+        (poller_module, "short_hash", "body hash"),
+        (Poller, "_learn", "interval learning + log line"),
+        (metrics, "record_poll", "metrics"),
+        (metrics, "record_entries", "metrics"),
+        (metered, "record_fetch", "metrics"),
+    ]
+    for owner, name, stage in stages:
+        stack.enter_context(timers.wrap(owner, name, stage))
+    stack.enter_context(timers.wrap_async(AsyncFetcher, "fetch", "fetch (AsyncFetcher.fetch)"))
 
 
 def run(*, feeds: int, hosts: int, concurrency: int) -> str:
     pages = page_names(PAGES)
-    stages = Stages()
+    timers = Timers(time.thread_time)  # the poller's stages run in several threads
     log = Path(tempfile.mkdtemp(prefix="nw-bench-stages-")) / "poller.log"
     with (
         log.open("w") as log_file,
@@ -164,15 +119,13 @@ def run(*, feeds: int, hosts: int, concurrency: int) -> str:
             Registry(plain, settings), urls, pages, memory=True, links=address_guard(settings)
         )
         enqueuer = Enqueuer(settings)
-        instrument(stages)
-        try:
+        with ExitStack() as stack:
+            stack.callback(enqueuer.close)
+            instrument(timers, stack)
             cpu, polls = asyncio.run(
-                _poll_all(settings, registry, client, plain, enqueuer, urls, concurrency, stages)
+                _poll_all(settings, registry, client, plain, enqueuer, urls, concurrency, timers)
             )
-        finally:
-            stages.undo()
-            enqueuer.close()
-    return report(stages, cpu, polls, concurrency)
+    return report(timers, cpu, polls, concurrency)
 
 
 async def _poll_all(
@@ -183,7 +136,7 @@ async def _poll_all(
     enqueuer: Enqueuer,
     urls: list[str],
     concurrency: int,
-    stages: Stages,
+    timers: Timers,
 ) -> tuple[float, int]:
     async with MeteredAsyncFetcher(settings) as fetcher:
         poller = Poller(settings, registry, Streams(client, settings), fetcher, enqueuer.enqueue)
@@ -201,7 +154,8 @@ async def _poll_all(
 
         for start in range(0, WARM, concurrency):
             await batch(urls[start : min(WARM, start + concurrency)])
-        stages.reset()
+        timers.seconds.clear()
+        timers.calls.clear()
         measured = urls[WARM:]
         begin = time.process_time()
         for start in range(0, len(measured), concurrency):
@@ -209,16 +163,17 @@ async def _poll_all(
         return time.process_time() - begin, len(measured)
 
 
-def report(stages: Stages, cpu: float, polls: int, concurrency: int) -> str:
-    top = [(k, v) for k, v in stages.cpu.most_common() if not k.startswith(PART)]
-    parts = [(k, v) for k, v in stages.cpu.most_common() if k.startswith(PART)]
+def report(timers: Timers, cpu: float, polls: int, concurrency: int) -> str:
+    ranked = sorted(timers.seconds.items(), key=lambda kv: -kv[1])
+    top = [(k, v) for k, v in ranked if not k.startswith(PART)]
+    parts = [(k, v) for k, v in ranked if k.startswith(PART)]
     ordered = top[:1] + parts + top[1:]  # the parse first, its parts under it
     rows = [
         (stage, f"{1000 * seconds / polls:.2f}", f"{100 * seconds / cpu:.0f} %",
-         f"{stages.calls[stage] / polls:.1f}")
+         f"{timers.calls[stage] / polls:.1f}")
         for stage, seconds in ordered
     ]
-    covered = sum(v for stage, v in stages.cpu.items() if not stage.startswith(PART))
+    covered = sum(v for stage, v in timers.seconds.items() if not stage.startswith(PART))
     rows.append(("not in a stage: event loop, thread hand-offs, bookkeeping",
                  f"{1000 * (cpu - covered) / polls:.2f}", f"{100 * (cpu - covered) / cpu:.0f} %",
                  ""))
