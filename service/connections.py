@@ -25,6 +25,7 @@ from redis.sentinel import Sentinel
 from service.redaction import redact
 
 SENTINEL_SCHEME = "redis+sentinel"
+CONNECT_TIMEOUT = 5.0  # seconds to connect to a Redis (data or broker) before giving up
 REDIS_SCHEMES = ("redis", "rediss", "unix", SENTINEL_SCHEME)
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
 BrokerKind = Literal["redis", "sentinel", "amqp"]

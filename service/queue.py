@@ -24,7 +24,7 @@ from celery import Celery
 from kombu import Connection, Exchange, Queue
 from kombu.exceptions import KombuError
 
-from service.connections import kombu_broker, redis_client
+from service.connections import CONNECT_TIMEOUT, kombu_broker, redis_client
 from service.logs import get_logger
 from service.settings import Settings
 
@@ -86,6 +86,10 @@ def broker_transport_options(settings: Settings) -> dict[str, Any]:
     visibility = settings.effective_visibility_timeout
     return {
         **sentinel,
+        # A publish on a connection that never answers would otherwise wait forever (kombu's
+        # default), holding a poller thread; workers' BRPOPs wait 1 s, well below it.
+        "socket_timeout": settings.broker_socket_timeout,
+        "socket_connect_timeout": CONNECT_TIMEOUT,
         "global_keyprefix": f"{settings.key_prefix}:",
         "visibility_timeout": visibility,
         "unacked_restore_interval": max(1, min(10, int(visibility // 4))),

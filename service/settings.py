@@ -46,6 +46,14 @@ class Settings(BaseSettings):
         "`amqp://user:pass@host:port/vhost`: RabbitMQ (quorum queues, publisher confirms); "
         "`redis://...` or `redis+sentinel://...`: a Redis (docs/operations.md, choosing a broker).",
     )
+    broker_socket_timeout: float = Field(
+        default=15.0,
+        gt=1.0,
+        description="Seconds a command to a Redis broker may wait for its reply (connecting: "
+        "at most 5 s): a broker that accepts connections but never answers (a half-open "
+        "connection after a failover) fails the publish, which is retried, instead of holding "
+        "a poller thread forever. Above the workers' 1 s BRPOP.",
+    )
     key_prefix: str = Field(
         default="newswire",
         description="Prefix of every Redis key and stream (`<prefix>:articles`, `<prefix>:dead`), "

@@ -31,7 +31,7 @@ def redis_client(settings: Settings) -> redis.Redis:
     return connections.redis_client(
         settings.effective_redis_url,
         decode_responses=True,
-        socket_connect_timeout=5,
+        socket_connect_timeout=connections.CONNECT_TIMEOUT,
         socket_timeout=15,
         health_check_interval=10,
         retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=3),

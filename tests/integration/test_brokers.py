@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 import redis
+from kombu.exceptions import OperationalError
 
 from service.connections import redis_client
 from service.embedded_redis import EmbeddedRedis
-from service.queue import Enqueuer, queue_depth
+from service.queue import FETCH_ARTICLE, Enqueuer, queue_depth
 from service.settings import Settings
 from tests.support.engines import RabbitMQ, SentinelGroup
 from tests.support.origin import Origin, Response
@@ -177,3 +181,36 @@ def test_a_task_shows_its_urls_and_carries_its_whole_entry(
     body = json.loads(base64.b64decode(message["body"]))
     assert body[1]["entry"] == entry
     assert body[1]["url"] == "https://news.example/a"
+
+
+@pytest.mark.timeout(60)
+def test_a_broker_that_never_answers_fails_a_publish_in_bounded_time(
+    redis_server: EmbeddedRedis,
+) -> None:
+    """A Redis broker that accepts the connection and never replies (a half-open
+    connection after a failover) must fail the publish, which the producer then retries,
+    rather than hold the poller's thread forever (kombu waits forever by default)."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        accepted: list[tuple[socket.socket, object]] = []
+        threading.Thread(
+            target=lambda: accepted.extend(silent.accept() for _ in range(1)), daemon=True
+        ).start()
+        port = silent.getsockname()[1]
+        settings = Settings(
+            redis_url=redis_server.url,
+            broker_url=f"redis://127.0.0.1:{port}/0",
+            broker_socket_timeout=1.5,
+        )
+        enqueuer = Enqueuer(settings)
+        started = time.monotonic()
+        try:
+            with pytest.raises(OperationalError):
+                enqueuer.app.send_task(  # one attempt: Enqueuer.enqueue would retry it
+                    FETCH_ARTICLE, kwargs={"url": "https://e.com/a"}, retry=False
+                )
+        finally:
+            enqueuer.close()
+            for connection, _address in accepted:
+                connection.close()
+        assert time.monotonic() - started < 15
+        assert accepted  # it did connect: the reply is what never came

@@ -4,6 +4,7 @@ combinations that cannot work refused when the settings are built."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from service.cli.common import redis_location
 from service.connections import (
@@ -90,6 +91,16 @@ def test_redis_client_of_a_sentinel_url_asks_the_sentinels_for_the_primary() -> 
         ]
         == 1
     )
+
+
+def test_a_redis_broker_connection_has_timeouts() -> None:
+    """kombu waits forever for a reply by default; the broker's socket timeout is the
+    setting, above the workers' 1 s BRPOP (a shorter one is refused at start)."""
+    options = broker_transport_options(Settings(redis_url="redis://r:6379/0"))
+    assert options["socket_timeout"] == Settings().broker_socket_timeout == 15.0
+    assert options["socket_connect_timeout"] == 5.0
+    with pytest.raises(ValidationError, match="broker_socket_timeout"):
+        Settings(broker_socket_timeout=1)
 
 
 def test_the_key_prefix_names_the_queue_and_the_broker_keys_on_redis() -> None:
