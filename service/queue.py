@@ -166,8 +166,17 @@ class Enqueuer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app = Celery("newswire-producer", set_as_current=False)
+        config = broker_config(settings)
+        if settings.broker_kind == "amqp":
+            # The producer's reads and writes (the publish, its confirm) time out like a Redis
+            # broker's commands; not the workers', whose consumer may sit idle longer.
+            config["broker_transport_options"] = {
+                **config["broker_transport_options"],
+                "read_timeout": settings.broker_socket_timeout,
+                "write_timeout": settings.broker_socket_timeout,
+            }
         self.app.conf.update(
-            broker_config(settings),
+            config,
             # No results are kept (the disabled backend): one backend object for every thread
             # of the poller, not one built (entry points scanned, ~50 ms) per thread.
             result_backend_thread_safe=True,

@@ -50,7 +50,8 @@ class Settings(BaseSettings):
         default=15.0,
         gt=1.0,
         description="Seconds a command to a Redis broker may wait for its reply (connecting: "
-        "at most 5 s): a broker that accepts connections but never answers (a half-open "
+        "at most 5 s), and the poller's reads and writes on RabbitMQ (a publish and its "
+        "confirm): a broker that accepts connections but never answers (a half-open "
         "connection after a failover) fails the publish, which is retried, instead of holding "
         "a poller thread forever. Above the workers' 1 s BRPOP.",
     )

@@ -24,6 +24,7 @@ from service.settings import Settings
 from tests.support.engines import RabbitMQ, SentinelGroup
 from tests.support.origin import Origin, Response
 from tests.support.processes import newswire_env, running, wait_for
+from tests.support.proxy import StallingProxy
 from tests.support.sitegen import article_html
 
 
@@ -214,3 +215,28 @@ def test_a_broker_that_never_answers_fails_a_publish_in_bounded_time(
                 connection.close()
         assert time.monotonic() - started < 15
         assert accepted  # it did connect: the reply is what never came
+
+
+@pytest.mark.timeout(120)
+def test_a_rabbitmq_that_stops_answering_fails_a_publish_in_bounded_time(amqp_url: str) -> None:
+    """The same on RabbitMQ: the connection is up (one task published and confirmed), then
+    the broker stops answering mid-connection; the next publish's confirm never comes."""
+    port = int(amqp_url.rsplit(":", 1)[1].split("/", 1)[0])
+    with StallingProxy(port) as proxy:
+        proxied = amqp_url.replace(f":{port}/", f":{proxy.port}/")
+        settings = Settings(
+            redis_url="redis://127.0.0.1:1/0", broker_url=proxied, broker_socket_timeout=1.5
+        )
+        enqueuer = Enqueuer(settings)
+        try:
+            enqueuer.enqueue("https://e.com/first", "https://e.com/feed", None)
+            proxy.stall()
+            started = time.monotonic()
+            with pytest.raises(OperationalError):
+                enqueuer.app.send_task(  # one attempt: Enqueuer.enqueue would retry it
+                    FETCH_ARTICLE, kwargs={"url": "https://e.com/a"}, retry=False
+                )
+            assert time.monotonic() - started < 15
+        finally:
+            proxy.release()
+            enqueuer.close()
