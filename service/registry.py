@@ -183,6 +183,11 @@ class Registry:
         self._renew = client.register_script(_RENEW)
         self._finish = client.register_script(_FINISH)
 
+    @property
+    def _lease_ms(self) -> int:
+        """``poll_lease`` as the scripts take it (milliseconds)."""
+        return round(self.settings.poll_lease * 1000)
+
     # -- keys -----------------------------------------------------------------------
     @property
     def feeds_key(self) -> str:
@@ -267,8 +272,7 @@ class Registry:
         ids claimed and the lease (its end on Redis' clock, an exact string)."""
         if not ids:
             return [], ""
-        lease_ms = round(self.settings.poll_lease * 1000)
-        args: list[str | int] = [lease_ms, owner, " ".join(ids)]
+        args: list[str | int] = [self._lease_ms, owner, " ".join(ids)]
         reply = self._claim(keys=[self.schedule_key, self.leases_key], args=args)
         return as_text(reply[2]).split(), as_text(reply[1])
 
@@ -278,8 +282,7 @@ class Registry:
 
     def renew(self, fid: str, lease: str) -> str | None:
         """A fresh lease for a feed whose ``lease`` still holds; None when it was lost."""
-        lease_ms = round(self.settings.poll_lease * 1000)
-        reply = self._renew(keys=[self.schedule_key], args=[fid, lease, lease_ms])
+        reply = self._renew(keys=[self.schedule_key], args=[fid, lease, self._lease_ms])
         return as_text(reply) if reply else None
 
     def finish(self, state: FeedState, lease: str, *, due_in: float) -> bool:
@@ -324,8 +327,8 @@ class Registry:
         """``renew`` and ``classify`` in one round trip (the lease is checked before any
         entry is enqueued: the caller does nothing with the entries when it is None)."""
         pipe = self.client.pipeline(transaction=False)
-        lease_ms = round(self.settings.poll_lease * 1000)
-        pipe.eval(_RENEW, 1, self.schedule_key, fid, lease, lease_ms)  # EVAL: no SCRIPT EXISTS
+        # EVAL, not the registered script: redis-py sends SCRIPT EXISTS before a pipeline's
+        pipe.eval(_RENEW, 1, self.schedule_key, fid, lease, self._lease_ms)  # EVALSHAs
         if entries:
             self._read_seen(pipe, fid, entries)
         replies = pipe.execute()
