@@ -65,7 +65,7 @@ def instrument(timers: Timers, stack: ExitStack) -> None:
         (xmlfeed, "_feedparser", PART + "feedparser.parse of what is new (channel + new items)"),
         (itemspans, "find_items", PART + "items found in the bytes (expat pass)"),
         (feeds, "build_feed", PART + "entries normalised (HTML sanitised, links checked)"),
-        (normalise, "sanitize_html", PART + "of which: HTML sanitised (lxml_html_clean)"),
+        (normalise, "sanitize_html", PART + "of which: HTML sanitised (nh3)"),
         (xmlfeed, "item_hash", PART + "items and channel hashed"),
         (decode, "to_utf8", PART + "decoded to UTF-8"),
         (xmltree, "repair", PART + "what is new repaired by libxml2"),
