@@ -6,8 +6,9 @@ frozen :class:`~service.models.FetchedPage` or raise ``NotModified``, ``Transien
 
 - ``requests``: http(s) only, URL length, literal IP hosts in any spelling, redirects
   (at most ``max_redirects``, loops refused), conditional GET headers;
-- ``service.addresses`` + ``transport``: no connection to a non-public address, checked on
-  the resolved address at connect time for every new connection (every redirect hop too);
+- ``service.addresses`` + ``transport`` (sync, httpx) / ``aio`` (async, aiohttp): no
+  connection to a non-public address, checked on the resolved address at connect time for
+  every new connection (every redirect hop too);
 - ``deadline``: one total deadline per fetch (``fetch_timeout``), whatever the server drips;
 - ``body``: byte caps on the wire and after gzip/deflate decompression;
 - ``responses``: status mapping (``Retry-After``), content types, cache headers;

@@ -5,14 +5,17 @@ connect, per-operation timeouts clamped to the fetch deadline), follow a redirec
 status, type and length, stream the raw body through a :class:`BodyReader`, and freeze the
 result into a :class:`FetchedPage`. Only ``service.errors`` classes leave a fetch.
 
-Requests go straight to the guarded transport, not through ``httpx.Client``: the client
-would parse ``Location`` itself (and fail on spellings the guard wants to judge), keep
-cookies, and read proxy settings from the environment. The transport keeps the connection
-pool, so a fetcher reuses connections across fetches.
+The sync fetcher sends its requests straight to the guarded httpx transport, not through
+``httpx.Client``: the client would parse ``Location`` itself (and fail on spellings the
+guard wants to judge), keep cookies, and read proxy settings from the environment. The
+async fetcher uses an aiohttp session built by :func:`service.fetching.aio.guarded_session`
+(no redirects followed, no cookies, no proxy, raw bytes). Each keeps a connection pool, so
+a fetcher reuses connections across fetches.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import zlib
 from collections.abc import Iterator
@@ -20,14 +23,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
-import anyio
+import aiohttp
 import httpcore
 import httpx
+import yarl
 
 from service.addresses import AddressGuard
 from service.errors import PermanentError, Reason, TransientError
+from service.fetching.aio import guarded_session, hop_timeout, joined_headers, read_chunk
 from service.fetching.body import BodyReader, check_content_length
 from service.fetching.charset import Markup, detect_encoding
 from service.fetching.deadline import Deadline, SlowResponse, deadline_scope
@@ -39,11 +44,18 @@ from service.fetching.requests import (
     request_headers,
 )
 from service.fetching.responses import check_body_type, check_declared_type, check_status, max_age
-from service.fetching.transport import AsyncGuardedTransport, GuardedTransport
+from service.fetching.transport import GuardedTransport
 from service.models import FetchedPage
 from service.settings import Settings
 
 ASYNC_GRACE = 0.25  # the async fetch is cancelled this long after its deadline, as a backstop
+
+
+class Headers(Protocol):
+    """Response headers by lower-case name, repeated ones joined (``httpx.Headers``, or
+    :func:`~service.fetching.aio.joined_headers` of aiohttp's)."""
+
+    def get(self, key: str, default: None = None) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -99,10 +111,10 @@ def plan_fetch(
 
 
 def on_head(
-    plan: FetchPlan, redirects: Redirects, response: httpx.Response, guard: AddressGuard
+    plan: FetchPlan, redirects: Redirects, status: int, headers: Headers, guard: AddressGuard
 ) -> BodyReader | None:
     """Handle status and headers: ``None`` after recording a redirect, else a body reader."""
-    url, status, headers = redirects.current, response.status_code, response.headers
+    url = redirects.current
     if status in REDIRECT_STATUSES:
         redirects.follow(headers.get("location"), status, guard)
         return None
@@ -128,15 +140,14 @@ def _charset_kind(kind: Kind) -> Markup:
 
 
 def freeze_page(
-    plan: FetchPlan, redirects: Redirects, response: httpx.Response, body: bytes
+    plan: FetchPlan, redirects: Redirects, status: int, headers: Headers, body: bytes
 ) -> FetchedPage:
-    headers = response.headers
     content_type = (headers.get("content-type") or "").strip()[:200] or None
     check_body_type(plan.kind, content_type, body, redirects.current)
     return FetchedPage(
         requested_url=plan.requested_url,
         url=redirects.current,
-        status=response.status_code,
+        status=status,
         content=body,
         content_type=content_type,
         encoding=detect_encoding(
@@ -161,24 +172,33 @@ def translate_errors(redirects: Redirects, deadline: Deadline) -> Iterator[None]
             f"{redirects.current}: too slow: {exc}", reason=Reason.TOO_SLOW
         ) from exc
     except (httpx.TimeoutException, httpcore.TimeoutException, TimeoutError) as exc:
+        # aiohttp's ServerTimeoutError / ConnectionTimeoutError are TimeoutErrors
         url = redirects.current
         raise TransientError(
             f"{url}: timed out ({type(exc).__name__}, fetch deadline {deadline.seconds:g} s)",
             reason=Reason.TIMEOUT,
         ) from exc
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+    except (
+        httpx.InvalidURL,
+        httpx.UnsupportedProtocol,
+        httpx.LocalProtocolError,
+        aiohttp.InvalidURL,
+    ) as exc:
         raise PermanentError(f"{redirects.current}: {exc}", reason=Reason.BAD_URL) from exc
     except (
         httpx.TransportError,
         httpcore.NetworkError,
         httpcore.ProtocolError,
         ssl.SSLError,
-        OSError,
+        OSError,  # aiohttp's connection errors (ClientOSError, ClientConnectorError …)
+        aiohttp.ClientConnectionError,
+        aiohttp.ClientPayloadError,  # a broken body: truncated, bad chunking
+        aiohttp.ClientResponseError,  # a response aiohttp could not parse
     ) as exc:
         raise TransientError(
             f"{redirects.current}: {type(exc).__name__}: {exc}", reason=Reason.CONNECTION
         ) from exc
-    except (httpx.HTTPError, httpx.StreamError, zlib.error) as exc:
+    except (httpx.HTTPError, httpx.StreamError, aiohttp.ClientError, zlib.error) as exc:
         detail = f"{redirects.current}: {type(exc).__name__}: {exc}"
         raise PermanentError(detail, reason=Reason.INTERNAL) from exc
 
@@ -235,13 +255,14 @@ class Fetcher:
         request = build_request(self.settings, plan, redirects.current, deadline)
         response = self._transport.handle_request(request)
         try:
-            reader = on_head(plan, redirects, response, self.guard)
+            status, headers = response.status_code, response.headers
+            reader = on_head(plan, redirects, status, headers, self.guard)
             if reader is None:
                 return None
             for chunk in response.iter_raw():
                 reader.feed(chunk)
                 deadline.check(redirects.current)
-            return freeze_page(plan, redirects, response, reader.finish())
+            return freeze_page(plan, redirects, status, headers, reader.finish())
         finally:
             response.close()
 
@@ -261,17 +282,22 @@ class Fetcher:
 
 
 class AsyncFetcher:
-    """The async fetcher (the poller: many feeds at once); pools connections."""
+    """The async fetcher (the poller: many feeds at once); pools connections.
+
+    Its aiohttp session is made on the first fetch, inside the running event loop."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.guard = address_guard(settings)
-        limits = httpx.Limits(
-            max_connections=max(100, settings.poll_concurrency),
-            max_keepalive_connections=20,
-            keepalive_expiry=30.0,
-        )
-        self._transport = AsyncGuardedTransport(self.guard, limits=limits)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = guarded_session(
+                self.guard, max_connections=max(100, self.settings.poll_concurrency)
+            )
+        return self._session
 
     async def fetch(
         self,
@@ -285,7 +311,7 @@ class AsyncFetcher:
         plan = plan_fetch(self.settings, self.guard, url, kind, etag, last_modified)
         deadline, redirects = plan.deadline(), plan.redirects()
         with deadline_scope(deadline), translate_errors(redirects, deadline):
-            with anyio.fail_after(deadline.seconds + ASYNC_GRACE):
+            async with asyncio.timeout(deadline.seconds + ASYNC_GRACE):
                 while True:
                     page = await self._hop(plan, redirects, deadline)
                     if page is not None:
@@ -296,21 +322,32 @@ class AsyncFetcher:
     ) -> FetchedPage | None:
         deadline.check(redirects.current)
         deadline.start_response()
-        request = build_request(self.settings, plan, redirects.current, deadline)
-        response = await self._transport.handle_async_request(request)
+        response = await self.session.request(
+            "GET",
+            yarl.URL(redirects.current, encoded=True),
+            headers=plan.headers,
+            allow_redirects=False,
+            timeout=hop_timeout(deadline, self.settings.connect_timeout),
+        )
         try:
-            reader = on_head(plan, redirects, response, self.guard)
+            status, headers = response.status, joined_headers(response.headers)
+            reader = on_head(plan, redirects, status, headers, self.guard)
             if reader is None:
                 return None
-            async for chunk in response.aiter_raw():
+            while chunk := await read_chunk(response.content, deadline):
                 reader.feed(chunk)
                 deadline.check(redirects.current)
-            return freeze_page(plan, redirects, response, reader.finish())
-        finally:
-            await response.aclose()
+            page = freeze_page(plan, redirects, status, headers, reader.finish())
+        except BaseException:
+            response.close()  # the connection is not reused: its body was not read to the end
+            raise
+        response.release()
+        return page
 
     async def aclose(self) -> None:
-        await self._transport.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def __aenter__(self) -> Self:
         return self

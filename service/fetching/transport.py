@@ -1,15 +1,16 @@
-"""httpx transports whose every new connection goes through the address guard.
+"""The sync httpx transport whose every new connection goes through the address guard
+(the async fetcher's aiohttp session is in ``service.fetching.aio``).
 
-The guarded network backends wrap httpcore's own: ``connect_tcp(host, port)`` resolves the
+The guarded network backend wraps httpcore's own: ``connect_tcp(host, port)`` resolves the
 host itself, checks every resolved address with the :class:`AddressGuard` and connects to
 a permitted address (so there is no window between the check and the connect for DNS
 rebinding). TLS still verifies and sends SNI for the host name, because httpcore calls
 ``start_tls(server_hostname=<host>)`` on the stream afterwards. The streams clamp every
 operation to the fetch's total :class:`~service.fetching.deadline.Deadline`.
 
-The transports are ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport`` with their
-httpcore pool replaced by one built on the guarded backend (httpx has no public hook for a
-network backend); no proxy is ever used, HTTP/1.1 only.
+The transport is ``httpx.HTTPTransport`` with its httpcore pool replaced by one built on
+the guarded backend (httpx has no public hook for a network backend); no proxy is ever
+used, HTTP/1.1 only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import anyio
 import httpcore
 import httpx
 
@@ -187,96 +187,6 @@ class GuardedBackend(httpcore.NetworkBackend):
             self._resolver = None
 
 
-# --- async --------------------------------------------------------------------------
-class AsyncDeadlineStream(httpcore.AsyncNetworkStream):
-    """The async twin of :class:`DeadlineStream`."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        while True:
-            clamped = _clamp(timeout, httpcore.ReadTimeout, reading=True)
-            try:
-                return _received(await self._inner.read(max_bytes, clamped))
-            except httpcore.ReadTimeout:
-                if not _read_again(clamped, timeout):
-                    raise
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
-        inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
-        return AsyncDeadlineStream(inner)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's anyio backend behind the address guard."""
-
-    def __init__(self, guard: AddressGuard) -> None:
-        self.guard = guard
-        self._inner = httpcore.AnyIOBackend()
-
-    async def _resolve(self, host: str, port: int, timeout: float | None) -> AddrInfo:
-        try:
-            with anyio.fail_after(timeout):
-                return await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"DNS lookup of {host} timed out") from exc
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"DNS lookup of {host} failed: {exc}") from exc
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        infos = await self._resolve(host, port, _clamp(timeout, httpcore.ConnectTimeout))
-        failure: Exception | None = None
-        for address in permitted_addresses(self.guard, host, infos):
-            try:
-                stream = await self._inner.connect_tcp(
-                    address,
-                    port,
-                    _clamp(timeout, httpcore.ConnectTimeout),
-                    local_address,
-                    socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-                continue
-            return AsyncDeadlineStream(stream)
-        assert failure is not None
-        raise failure
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not fetched")
-
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
-
-
 # --- transports ---------------------------------------------------------------------
 def _pool_options(limits: httpx.Limits) -> dict[str, Any]:
     return {
@@ -304,14 +214,3 @@ class GuardedTransport(httpx.HTTPTransport):
             super().close()
         finally:
             self.backend.close()
-
-
-class AsyncGuardedTransport(httpx.AsyncHTTPTransport):
-    """``httpx.AsyncHTTPTransport`` whose connections are opened by the guarded backend."""
-
-    def __init__(self, guard: AddressGuard, *, limits: httpx.Limits) -> None:
-        context = httpx.create_ssl_context(trust_env=False)
-        super().__init__(verify=context, trust_env=False, limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context, network_backend=AsyncGuardedBackend(guard), **_pool_options(limits)
-        )

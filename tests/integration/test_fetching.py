@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 
 from service.errors import IngestError, NotModified, PermanentError, Reason, TransientError
+from service.addresses import AddressGuard
 from service.fetching import AsyncFetcher, Fetcher, detect_encoding
+from service.fetching.aio import guarded_session, joined_headers
 from service.fetching.responses import max_age, retry_after
 from service.models import FetchedPage
 from service.settings import Settings
@@ -213,6 +215,67 @@ def test_sync_fetcher_pools_connections_and_keeps_no_cookies(
     assert len(ports) == 3
     assert len(set(ports)) == 1
     assert all("Cookie" not in hit.headers for hit in origin.hits)
+
+
+def test_async_fetcher_pools_connections_and_keeps_no_cookies(
+    origin: Origin, settings: Settings
+) -> None:
+    ports: list[int] = []
+
+    def remember(req: BaseHTTPRequestHandler) -> Response:
+        ports.append(req.client_address[1])
+        return Response(
+            body=HTML.format("x").encode(),
+            headers={"Content-Type": "text/html", "Set-Cookie": "a=b"},
+        )
+
+    origin.add_handler("/k", remember)
+
+    async def go() -> None:
+        async with AsyncFetcher(settings) as fetcher:
+            for _ in range(3):
+                await fetcher.fetch(origin.url("/k"))
+
+    asyncio.run(go())
+    assert len(ports) == 3
+    assert len(set(ports)) == 1
+    assert all("Cookie" not in hit.headers for hit in origin.hits)
+
+
+def test_repeated_response_headers_are_joined_as_httpx_joins_them(
+    origin: Origin, fetch: FetchFn
+) -> None:
+    origin.add_handler(
+        "/l",
+        lambda req: Response(
+            body=HTML.format("x").encode(),
+            headers={  # two spellings of one name: two header lines
+                "Content-Type": "text/html",
+                "Link": '<https://hub.example/>; rel="hub"',
+                "link": '<https://e.example/feed>; rel="self"',
+            },
+        ),
+    )
+    page = fetch(origin.url("/l"))
+    assert page.links == '<https://hub.example/>; rel="hub", <https://e.example/feed>; rel="self"'
+    assert joined_headers({"A": "1"}) == {"a": "1"}
+
+
+def test_the_async_session_checks_the_address_it_connects_to(origin: Origin) -> None:
+    """A literal IP is not resolved by aiohttp: the socket factory judges it at connect,
+    even for a request that never went through the fetcher's URL check."""
+    origin.add("/a", HTML.format("x"))
+
+    async def go(guard: AddressGuard) -> int:
+        async with guarded_session(guard, max_connections=2) as session:
+            async with session.get(origin.url("/a")) as response:
+                return response.status
+
+    with pytest.raises(PermanentError) as info:
+        asyncio.run(go(AddressGuard()))
+    assert info.value.reason is Reason.BLOCKED_ADDRESS
+    assert origin.count("/a") == 0
+    assert asyncio.run(go(AddressGuard(allowed_networks=["127.0.0.0/8"]))) == 200
 
 
 # --- feeds ----------------------------------------------------------------------------
