@@ -4,7 +4,12 @@ A changed poll of a news feed brings one new item among fifty; repairing the who
 document with libxml2 and serialising every item again only to hash it was a third of the
 parse. For a document that is well-formed as it stands (expat, with namespaces, the parser
 feedparser itself uses), the items' byte spans are found in one expat pass that only keeps
-a stack of element kinds. The items met before are cut out of the bytes, and only what is
+a stack of element kinds outside items. Inside an item (where most of a feed's elements
+are) it listens to end tags only, for the item's own: an element of the item's name
+nested in it would end first, so an item whose bytes hold a start tag of its name (outside
+CDATA, comments and processing instructions, where markup is text) is left to the tree
+path. A document with more ``<`` than ``max_elements`` (so perhaps more elements) is
+walked element by element instead, counting them. The items met before are cut out of the bytes, and only what is
 left (the channel and the new items) is repaired and handed to feedparser.
 
 The items are the elements :mod:`service.feeds.xmltree` calls items (``item``/``entry``
@@ -26,6 +31,9 @@ from dataclasses import dataclass
 _ROOT, _CONTAINER, _OTHER = 0, 1, 2
 _START_NAME = re.compile(rb"<([^\s/>]+)")
 _END_TAG = re.compile(rb"</([^\s>]+)\s*>")
+# What is text in a well-formed document although it may hold "<name": the leftmost match
+# wins, so a comment marker inside CDATA (or the reverse) is read as the parser reads it.
+_QUOTED = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,7 @@ def find_items(
     lxml writes them.
     """
     walk = _Walk(data, _expat_names(item_tags), _expat_names(channel_tags), max_elements)
+    walk.counting = data.count(b"<") > max_elements
     try:
         walk.parser.Parse(data, True)
     except (_Unsuitable, xml.parsers.expat.ExpatError, ValueError):
@@ -90,8 +99,9 @@ class _Walk:
         self.head_ends: list[int] = []  # (start, end) of each container's head
         self.open_heads: list[int] = []  # containers whose first child is not met yet
         self.found: list[tuple[int, int, int]] = []  # (container number, start, end)
-        self.item_start, self.item_name = 0, b""
+        self.item_start, self.item_name, self.item_expanded = 0, b"", ""
         self.containers = self.elements = self.inner = 0
+        self.counting = True  # every element inside items seen (and counted), or end tags only
         self._outside()
 
     def _outside(self) -> None:
@@ -115,8 +125,13 @@ class _Walk:
             stack.append(_CONTAINER)
         elif parent != _OTHER and name in self.items:
             self.item_start, self.item_name = position, _written_name(self.data, position)
-            self.parser.StartElementHandler = self.start_inner
-            self.parser.EndElementHandler = self.end_inner
+            self.item_expanded = name
+            if self.counting:
+                self.parser.StartElementHandler = self.start_inner
+                self.parser.EndElementHandler = self.end_inner
+            else:
+                self.parser.StartElementHandler = None
+                self.parser.EndElementHandler = self.end_of_item
         else:
             stack.append(_OTHER)
 
@@ -133,6 +148,18 @@ class _Walk:
             self.inner -= 1
             return
         end = _end_tag_end(self.data, self.parser.CurrentByteIndex, self.item_name)
+        self.found.append((_container_of(self.stack, self.containers), self.item_start, end))
+        self._outside()
+
+    def end_of_item(self, name: str) -> None:
+        """(End tags only.) The item ends at the first end tag of its name, unless an
+        element of that name is nested in it (then the document goes to the tree)."""
+        if name != self.item_expanded:
+            return
+        position = self.parser.CurrentByteIndex
+        if _start_tag_within(self.data, self.item_start + 1, position, self.item_name):
+            raise _Unsuitable
+        end = _end_tag_end(self.data, position, self.item_name)
         self.found.append((_container_of(self.stack, self.containers), self.item_start, end))
         self._outside()
 
@@ -153,6 +180,14 @@ def _written_name(data: bytes, position: int) -> bytes:
     if match is None:
         raise _Unsuitable
     return match.group(1)
+
+
+def _start_tag_within(data: bytes, start: int, end: int, name: bytes) -> bool:
+    """Whether ``data[start:end]`` holds a start tag ``<name …`` that is markup."""
+    tag = re.compile(b"<" + re.escape(name) + rb"[\s/>]")
+    if tag.search(data, start, end) is None:
+        return False
+    return tag.search(_QUOTED.sub(b"", data[start:end])) is not None
 
 
 def _end_tag_end(data: bytes, position: int, name: bytes) -> int:

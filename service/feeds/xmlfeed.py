@@ -174,7 +174,7 @@ def _feedparser(document: bytes, url: str) -> Mapping[str, Any]:
     result: Mapping[str, Any] = feedparser.parse(
         io.BytesIO(document),
         response_headers={"content-type": "application/xml", "content-location": url},
-        # Both done once for every format, faster, by lxml (service.feeds.sanitize).
+        # Both done once for every format, faster, by ammonia (service.feeds.sanitize).
         resolve_relative_uris=False,
         sanitize_html=False,
     )

@@ -154,3 +154,26 @@ def test_the_element_bound_stops_the_pass() -> None:
     found = find(data, max_elements=1000)
     assert found is not None
     assert len(found.spans) == 1
+
+
+NESTED = (
+    "<item><title>a</title><x><item><title>inner</title></item></x></item>"
+    "<item><title>b</title></item>"
+)
+
+
+def test_an_item_holding_an_element_of_its_name_is_left_to_the_tree() -> None:
+    """Inside items only end tags are heard: the nested ``</item>`` would end the outer
+    item early, so the bytes cannot vouch for it."""
+    assert find(rss(NESTED)) is None
+
+
+def test_element_by_element_when_the_document_may_hold_more_elements_than_the_bound() -> None:
+    """Many ``<`` (here quoted in CDATA): every element is counted, nesting is followed."""
+    quoted = "<description><![CDATA[" + "<b>x</b>" * 40 + "]]></description>"
+    data = rss(NESTED.replace("<title>b</title>", "<title>b</title>" + quoted))
+    assert data.count(b"<") > 60
+    found = find(data, max_elements=60)
+    assert found is not None
+    assert [as_lxml_writes(data[a:b]) for a, b in found.spans] == tree_items(data)
+    assert len(found.spans) == 2
