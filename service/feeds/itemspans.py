@@ -9,8 +9,9 @@ are) it listens to end tags only, for the item's own: an element of the item's n
 nested in it would end first, so an item whose bytes hold a start tag of its name (outside
 CDATA, comments and processing instructions, where markup is text) is left to the tree
 path. A document with more ``<`` than ``max_elements`` (so perhaps more elements) is
-walked element by element instead, counting them. The items met before are cut out of the bytes, and only what is
-left (the channel and the new items) is repaired and handed to feedparser.
+walked element by element instead, counting them. The items met before are cut out of the
+bytes, and only what is left (the channel and the new items) is repaired and handed to
+feedparser.
 
 The items are the elements :mod:`service.feeds.xmltree` calls items (``item``/``entry``
 children of the root or of a ``channel``), listed in the same order (the root's, then each

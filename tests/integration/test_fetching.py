@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from service.errors import IngestError, NotModified, PermanentError, Reason, TransientError
 from service.addresses import AddressGuard
+from service.errors import IngestError, NotModified, PermanentError, Reason, TransientError
 from service.fetching import AsyncFetcher, Fetcher, detect_encoding
 from service.fetching.aio import guarded_session, joined_headers
 from service.fetching.responses import max_age, retry_after
@@ -267,9 +267,11 @@ def test_the_async_session_checks_the_address_it_connects_to(origin: Origin) -> 
     origin.add("/a", HTML.format("x"))
 
     async def go(guard: AddressGuard) -> int:
-        async with guarded_session(guard, max_connections=2) as session:
-            async with session.get(origin.url("/a")) as response:
-                return response.status
+        async with (
+            guarded_session(guard, max_connections=2) as session,
+            session.get(origin.url("/a")) as response,
+        ):
+            return response.status
 
     with pytest.raises(PermanentError) as info:
         asyncio.run(go(AddressGuard()))
