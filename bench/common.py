@@ -85,6 +85,16 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of every core since boot (``/proc/stat``); busy is all but
+    idle and iowait. Two readings give the share of the machine in use between them."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    total = sum(fields[:8])  # user … steal; guest time is already counted in user
+    return total - idle, total
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time of a process tree: live processes, plus children already reaped."""
     total = 0.0
