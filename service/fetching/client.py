@@ -333,6 +333,7 @@ class AsyncFetcher:
             status, headers = response.status, joined_headers(response.headers)
             reader = on_head(plan, redirects, status, headers, self.guard)
             if reader is None:
+                response.close()  # a redirect: its body is not read, its connection not kept
                 return None
             while chunk := await read_chunk(response.content, deadline):
                 reader.feed(chunk)
