@@ -37,8 +37,14 @@ SUITE: list[tuple[str, list[str], list[str] | None]] = [
 
 def run_one(module: str, args: list[str]) -> tuple[int, str, float]:
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, check=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        check=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return proc.returncode, proc.stdout, time.monotonic() - start
 
 
@@ -46,14 +52,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--smoke", action="store_true", help="tiny inputs: check they run")
     parser.add_argument("--only", nargs="*", default=None, help="module names, e.g. poller")
-    parser.add_argument("--jobs", type=int, default=None,
-                        help="benchmarks run at once (default: 1; 2 with --smoke, whose "
-                        "figures mean nothing anyway)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="benchmarks run at once (default: 1; 2 with --smoke, whose "
+        "figures mean nothing anyway)",
+    )
     args = parser.parse_args()
     jobs = args.jobs or (2 if args.smoke else 1)
-    chosen = [(module, smoke if args.smoke else full) for module, full, smoke in SUITE
-              if (not args.only or module.split(".")[1] in args.only)
-              and not (args.smoke and smoke is None)]
+    chosen = [
+        (module, smoke if args.smoke else full)
+        for module, full, smoke in SUITE
+        if (not args.only or module.split(".")[1] in args.only)
+        and not (args.smoke and smoke is None)
+    ]
     headlines, failed = [], []
     with ThreadPoolExecutor(jobs) as pool:
         runs = [pool.submit(run_one, module, extra) for module, extra in chosen]

@@ -57,15 +57,20 @@ def load_pages(limit: int | None = None) -> list[Page]:
     for path in files[:limit]:
         name = path.name.removesuffix(".html.gz")
         meta = json.loads(path.with_name(f"{name}.json").read_text())
-        out.append(Page(name, str(meta.get("url") or f"https://example.com/{name}"),
-                        gzip.decompress(path.read_bytes())))
+        out.append(
+            Page(
+                name,
+                str(meta.get("url") or f"https://example.com/{name}"),
+                gzip.decompress(path.read_bytes()),
+            )
+        )
     return out
 
 
 # --- processes: CPU and memory from /proc ----------------------------------------------
 def _stat(pid: int) -> list[str]:
     raw = Path(f"/proc/{pid}/stat").read_text()
-    return raw[raw.rindex(")") + 2:].split()  # fields from 3 (state) on
+    return raw[raw.rindex(")") + 2 :].split()  # fields from 3 (state) on
 
 
 def descendants(pid: int) -> list[int]:
@@ -137,8 +142,9 @@ def rss_of(pid: int) -> int:
 @contextmanager
 def redis_server() -> Iterator[EmbeddedRedis]:
     """A private redis-server for one benchmark (no persistence, like the test suite)."""
-    with EmbeddedRedis(Path(tempfile.mkdtemp(prefix="nw-bench-redis-")),
-                       appendonly=False) as server:
+    with EmbeddedRedis(
+        Path(tempfile.mkdtemp(prefix="nw-bench-redis-")), appendonly=False
+    ) as server:
         yield server
 
 
@@ -148,8 +154,15 @@ class FastOrigin:
     def __init__(self, *, hosts: int = 1, corpus: Path | None = PAGES, **extra: object) -> None:
         self.hosts = hosts
         self.port = free_port()
-        args = [sys.executable, "-m", "bench.origin", "--port", str(self.port),
-                "--hosts", str(hosts)]
+        args = [
+            sys.executable,
+            "-m",
+            "bench.origin",
+            "--port",
+            str(self.port),
+            "--hosts",
+            str(hosts),
+        ]
         if corpus is not None:
             args += ["--corpus", str(corpus)]
         for name, value in extra.items():
@@ -215,8 +228,11 @@ class Role:
 
 
 def worker(env: dict[str, str], concurrency: int, log_dir: Path) -> Role:
-    return Role(["worker", "--pool", "prefork", "-c", str(concurrency)], env,
-                log_dir / f"worker-c{concurrency}.log")
+    return Role(
+        ["worker", "--pool", "prefork", "-c", str(concurrency)],
+        env,
+        log_dir / f"worker-c{concurrency}.log",
+    )
 
 
 def drained(client: redis.Redis) -> bool:
@@ -229,8 +245,9 @@ def drained(client: redis.Redis) -> bool:
     return int(queued) == 0 and int(unacked) == 0
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str,
-               interval: float = 0.01) -> float:
+def wait_until(
+    predicate: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.01
+) -> float:
     """Poll until true; returns the time it became true (``time.time()``)."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -251,16 +268,22 @@ def stream_span(client: redis.Redis, stream: str, since_ms: int) -> tuple[int, f
 
 
 # --- output ------------------------------------------------------------------------------
-def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]],
-          headline: str) -> str:
+def table(
+    title: str, header: Sequence[str], rows: Sequence[Sequence[object]], headline: str
+) -> str:
     """A Markdown table under a title; its last line is the headline ratio."""
+
     def cell(value: object) -> str:
         if isinstance(value, float):
             return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
         return str(value)
 
-    lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
-             "|" + "|".join(" --- " if i == 0 else " ---: " for i in range(len(header))) + "|"]
+    lines = [
+        f"### {title}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(" --- " if i == 0 else " ---: " for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     lines += ["", headline]
     return "\n".join(lines)
@@ -291,10 +314,20 @@ class Spy:
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Spy:
-        args = ["py-spy", "record", "-r", str(self.rate), "-f", "raw", "-o", str(self.out),
-                "-p", str(self.pid), *(["--idle"] if self.idle else [])]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        args = [
+            "py-spy",
+            "record",
+            "-r",
+            str(self.rate),
+            "-f",
+            "raw",
+            "-o",
+            str(self.out),
+            "-p",
+            str(self.pid),
+            *(["--idle"] if self.idle else []),
+        ]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
         return self
 
@@ -313,8 +346,11 @@ class Spy:
             for frame in set(stack.split(";")):
                 inclusive[frame] = inclusive.get(frame, 0) + int(count)
         ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])
-        lines = [f"{100 * c / max(total, 1):5.1f} %  {f}" for f, c in ranked
-                 if not any(s in f for s in skip)]
+        lines = [
+            f"{100 * c / max(total, 1):5.1f} %  {f}"
+            for f, c in ranked
+            if not any(s in f for s in skip)
+        ]
         return "\n".join(lines[:n])
 
 
@@ -372,4 +408,3 @@ class Timers:
             yield
         finally:
             setattr(owner, name, stored)
-

@@ -57,11 +57,18 @@ def worker_memory(rounds: int, pages_n: int | None) -> list[tuple[int, int]]:
             done = 0
             for r in range(rounds):
                 for i, page in enumerate(pages):
-                    enqueuer.enqueue(f"{origin.base()}/page/m{r}-{i}/{page.name}",
-                                     "http://127.0.0.1/feed.xml", None)
+                    enqueuer.enqueue(
+                        f"{origin.base()}/page/m{r}-{i}/{page.name}",
+                        "http://127.0.0.1/feed.xml",
+                        None,
+                    )
                 time.sleep(0.5)
-                wait_until(lambda: drained(client), timeout=60 + 2 * len(pages),
-                           what="worker drained", interval=0.05)
+                wait_until(
+                    lambda: drained(client),
+                    timeout=60 + 2 * len(pages),
+                    what="worker drained",
+                    interval=0.05,
+                )
                 done += len(pages)
                 out.append((done, role.rss()))
         enqueuer.close()
@@ -81,8 +88,13 @@ def poller_memory(rounds: int, feeds: int) -> list[tuple[str, int, int]]:
         moving = [f"{origin.base(i)}/feed/news/{i}.xml" for i in range(feeds // 4)]
         register(registry, client, static, [f'"s{i}"' for i in range(feeds)])
         register(registry, client, moving, [""] * len(moving))
-        env = bench_env(server.url, poll_interval_min=600, poll_interval_default=600,
-                        poll_interval_max=3600, poll_tick=0.1)
+        env = bench_env(
+            server.url,
+            poll_interval_min=600,
+            poll_interval_default=600,
+            poll_interval_max=3600,
+            poll_tick=0.1,
+        )
         links = address_guard(poller_settings(env))
         mark_first_version_seen(registry, moving, page_names(PAGES), memory=True, links=links)
         with Role(["poller"], env, Path(tempfile.mkdtemp()) / "poller.log") as poller:
@@ -104,20 +116,30 @@ def run(*, rounds: int, feeds: int, articles: int, pages_n: int | None) -> str:
     w = worker_memory(rounds, pages_n)
     p = poller_memory(rounds, feeds)
     r = redis_footprint.run(articles=articles, feeds=max(100, feeds), seen=articles * 5)
-    first = table("Worker memory (newswire worker -c 1: parent + pool process, PSS)",
-                  ["after tasks", "PSS MiB"], [[n, mib(b)] for n, b in w],
-                  f"last round ÷ first round: {w[-1][1] / w[0][1]:.2f}")
-    second = table("Poller memory (one process, PSS)", ["after", "polls", "PSS MiB"],
-                   [[label, n, mib(b)] for label, n, b in p],
-                   f"{feeds:,} feeds registered; last ÷ first polling round: "
-                   f"{p[-2][2] / p[1][2]:.2f}")
-    third = table("Redis bytes per item (INFO memory used_memory growth)",
-                  ["what", "bytes each", "note"], [[a, b, c] for a, b, c in r],
-                  "see docs/operations.md (Sizing) for totals at given settings")
+    first = table(
+        "Worker memory (newswire worker -c 1: parent + pool process, PSS)",
+        ["after tasks", "PSS MiB"],
+        [[n, mib(b)] for n, b in w],
+        f"last round ÷ first round: {w[-1][1] / w[0][1]:.2f}",
+    )
+    second = table(
+        "Poller memory (one process, PSS)",
+        ["after", "polls", "PSS MiB"],
+        [[label, n, mib(b)] for label, n, b in p],
+        f"{feeds:,} feeds registered; last ÷ first polling round: {p[-2][2] / p[1][2]:.2f}",
+    )
+    third = table(
+        "Redis bytes per item (INFO memory used_memory growth)",
+        ["what", "bytes each", "note"],
+        [[a, b, c] for a, b, c in r],
+        "see docs/operations.md (Sizing) for totals at given settings",
+    )
     per_article = r[0][1]
-    return (f"{first}\n\n{second}\n\n{third}\nHEADLINE Redis bytes per article kept in the "
-            f"stream: {per_article:,.0f}; worker memory last ÷ first round: "
-            f"{w[-1][1] / w[0][1]:.2f}")
+    return (
+        f"{first}\n\n{second}\n\n{third}\nHEADLINE Redis bytes per article kept in the "
+        f"stream: {per_article:,.0f}; worker memory last ÷ first round: "
+        f"{w[-1][1] / w[0][1]:.2f}"
+    )
 
 
 def main() -> None:
@@ -130,8 +152,10 @@ def main() -> None:
     pages_n = None
     if args.smoke:
         args.rounds, args.feeds, args.articles, pages_n = 2, 64, 100, 3
-    print(run(rounds=args.rounds, feeds=args.feeds, articles=args.articles, pages_n=pages_n),
-          flush=True)
+    print(
+        run(rounds=args.rounds, feeds=args.feeds, articles=args.articles, pages_n=pages_n),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

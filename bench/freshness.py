@@ -34,8 +34,10 @@ def run(*, feeds: int, gap: float, seconds: float) -> str:
     log_dir = Path(tempfile.mkdtemp(prefix="nw-bench-freshness-"))
     start = time.time()
     t0 = start - HISTORY * gap  # items 0..HISTORY-1 were published before the run
-    with (redis_server() as server,
-          FastOrigin(hosts=feeds, timed_feeds=feeds, t0=t0, gap=gap, seed=7) as origin):
+    with (
+        redis_server() as server,
+        FastOrigin(hosts=feeds, timed_feeds=feeds, t0=t0, gap=gap, seed=7) as origin,
+    ):
         settings = Settings(redis_url=server.url)
         client = redis.Redis.from_url(server.url, decode_responses=True)
         registry = Registry(client, settings)
@@ -50,12 +52,19 @@ def run(*, feeds: int, gap: float, seconds: float) -> str:
             key = json.loads(fields["data"])["url"].split("/page/")[1].split("/")[0]
             published[key] = int(entry_id.split("-")[0]) / 1000
         client.close()
-    return report(stats, published, start=start, t0=t0, gap=gap, feeds=feeds,
-                  seconds=seconds)
+    return report(stats, published, start=start, t0=t0, gap=gap, feeds=feeds, seconds=seconds)
 
 
-def report(stats: dict[str, dict[str, float]], published: dict[str, float], *, start: float,
-           t0: float, gap: float, feeds: int, seconds: float) -> str:
+def report(
+    stats: dict[str, dict[str, float]],
+    published: dict[str, float],
+    *,
+    start: float,
+    t0: float,
+    gap: float,
+    feeds: int,
+    seconds: float,
+) -> str:
     from bench.origin import Timed
 
     timed = Timed(feeds, t0, gap, seed=7)  # the origin's schedule, recomputed
@@ -80,22 +89,34 @@ def report(stats: dict[str, dict[str, float]], published: dict[str, float], *, s
                 traced["work"].append(published[key] - page)
             traced["total"].append(published[key] - appeared)
     rows: list[list[object]] = []
-    labels = {"detect": "detect (appeared -> in a polled feed)",
-              "handoff": "hand-off (-> page requested by a worker)",
-              "work": "work (-> article on the stream)",
-              "total": "total: appeared -> on the stream"}
+    labels = {
+        "detect": "detect (appeared -> in a polled feed)",
+        "handoff": "hand-off (-> page requested by a worker)",
+        "work": "work (-> article on the stream)",
+        "total": "total: appeared -> on the stream",
+    }
     for key, label in labels.items():
         values = traced[key]
-        rows.append([label, len(values), percentile(values, 50), percentile(values, 95),
-                     max(values) if values else 0.0])
+        rows.append(
+            [
+                label,
+                len(values),
+                percentile(values, 50),
+                percentile(values, 95),
+                max(values) if values else 0.0,
+            ]
+        )
     p50, p95 = percentile(traced["total"], 50), percentile(traced["total"], 95)
     return table(
         f"Freshness: {feeds} feeds, a new item every {gap:g} s each, {seconds:g} s run",
-        ["stage", "items", "p50 s", "p95 s", "max s"], rows,
+        ["stage", "items", "p50 s", "p95 s", "max s"],
+        rows,
         f"items traced: {len(traced['total'])} of {appeared_n} (not on the stream in time: "
         f"{missing}); learned poll interval: gap ÷ 2 = {gap / 2:g} s, at least 1 s",
-    ) + (f"\nHEADLINE freshness p50 {p50:.2f} s, p95 {p95:.2f} s; "
-         f"p95 ÷ poll interval: {p95 / max(1.0, gap / 2):.2f}")
+    ) + (
+        f"\nHEADLINE freshness p50 {p50:.2f} s, p95 {p95:.2f} s; "
+        f"p95 ÷ poll interval: {p95 / max(1.0, gap / 2):.2f}"
+    )
 
 
 def main() -> None:

@@ -36,9 +36,11 @@ from pathlib import Path
 
 FEED_ITEMS = 50
 TIMED_WINDOW = 20
-SUMMARY = ("The council met on Tuesday to discuss the harbour budget; residents asked about "
-           "the storm damage to the railway bridge and the market, and were told that repairs "
-           "would start before the winter.")
+SUMMARY = (
+    "The council met on Tuesday to discuss the harbour budget; residents asked about "
+    "the storm damage to the railway bridge and the market, and were told that repairs "
+    "would start before the winter."
+)
 
 
 def page_names(corpus: Path | None) -> list[str]:
@@ -49,20 +51,26 @@ def page_names(corpus: Path | None) -> list[str]:
 
 def item_xml(base: str, feed: str, k: int, page: str, when: float) -> str:
     link = f"{base}/page/{feed}-{k}/{page}"
-    return (f"<item><title>Story {k} of feed {feed}: the harbour budget</title>"
-            f"<link>{link}</link><guid isPermaLink=\"true\">{link}</guid>"
-            f"<pubDate>{formatdate(when, usegmt=True)}</pubDate>"
-            f"<description>{SUMMARY}</description></item>")
+    return (
+        f"<item><title>Story {k} of feed {feed}: the harbour budget</title>"
+        f'<link>{link}</link><guid isPermaLink="true">{link}</guid>'
+        f"<pubDate>{formatdate(when, usegmt=True)}</pubDate>"
+        f"<description>{SUMMARY}</description></item>"
+    )
 
 
 def rss(base: str, feed: str, items: list[tuple[int, float]], pages: list[str]) -> bytes:
     """An RSS 2.0 document listing ``items`` (index, publication time), newest first."""
     first = zlib.crc32(feed.encode())
-    body = "".join(item_xml(base, feed, k, pages[(first + k) % len(pages)], when)
-                   for k, when in sorted(items, reverse=True))
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>Feed {feed}</title><link>{base}/</link><description>bench</description>"
-            f"{body}</channel></rss>").encode()
+    body = "".join(
+        item_xml(base, feed, k, pages[(first + k) % len(pages)], when)
+        for k, when in sorted(items, reverse=True)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Feed {feed}</title><link>{base}/</link><description>bench</description>"
+        f"{body}</channel></rss>"
+    ).encode()
 
 
 def static_feed(base: str, n: int, pages: list[str]) -> bytes:
@@ -77,9 +85,11 @@ def changing_feed(base: str, n: int, version: int, pages: list[str]) -> bytes:
     return rss(base, f"c{n}", [(k, start + 600 * k) for k in items], pages)
 
 
-NEWS_PARAGRAPH = ("<p>The harbour committee heard from {who} on the storm damage to the railway "
-                  "bridge, the market hall and the sea wall, and on what the repairs will cost "
-                  "the town over the <a href=\"{base}/budget/{k}\">next three years</a>.</p>")
+NEWS_PARAGRAPH = (
+    "<p>The harbour committee heard from {who} on the storm damage to the railway "
+    "bridge, the market hall and the sea wall, and on what the repairs will cost "
+    'the town over the <a href="{base}/budget/{k}">next three years</a>.</p>'
+)
 NEWS_PEOPLE = ("residents", "the engineers", "the mayor", "two shop owners", "the ferry company")
 
 
@@ -87,34 +97,42 @@ def news_item_xml(base: str, feed: str, k: int, page: str, when: float) -> str:
     """One item of a realistic news feed: title, link, guid, dates, author, categories, a
     summary, an image and about 2 KB of ``content:encoded``."""
     link = f"{base}/page/{feed}-{k}/{page}"
-    paragraphs = "".join(NEWS_PARAGRAPH.format(who=NEWS_PEOPLE[(k + i) % 5], base=base, k=k)
-                         for i in range(9))
-    content = (f"<figure><img src=\"{base}/img/{k}.jpg\" alt=\"The bridge\"/></figure>"
-               f"<h2>Story {k}</h2>{paragraphs}")
-    return (f"<item><title>Story {k} of feed {feed}: the harbour budget</title>"
-            f"<link>{link}</link><guid isPermaLink=\"false\">{feed}-story-{k}</guid>"
-            f"<pubDate>{formatdate(when, usegmt=True)}</pubDate>"
-            f"<dc:creator>Ann Reporter</dc:creator><category>Local</category>"
-            f"<category>Harbour</category><description>{SUMMARY}</description>"
-            f"<media:content url=\"{base}/img/{k}.jpg\" medium=\"image\"/>"
-            f"<content:encoded><![CDATA[{content}]]></content:encoded></item>")
+    paragraphs = "".join(
+        NEWS_PARAGRAPH.format(who=NEWS_PEOPLE[(k + i) % 5], base=base, k=k) for i in range(9)
+    )
+    content = (
+        f'<figure><img src="{base}/img/{k}.jpg" alt="The bridge"/></figure>'
+        f"<h2>Story {k}</h2>{paragraphs}"
+    )
+    return (
+        f"<item><title>Story {k} of feed {feed}: the harbour budget</title>"
+        f'<link>{link}</link><guid isPermaLink="false">{feed}-story-{k}</guid>'
+        f"<pubDate>{formatdate(when, usegmt=True)}</pubDate>"
+        f"<dc:creator>Ann Reporter</dc:creator><category>Local</category>"
+        f"<category>Harbour</category><description>{SUMMARY}</description>"
+        f'<media:content url="{base}/img/{k}.jpg" medium="image"/>'
+        f"<content:encoded><![CDATA[{content}]]></content:encoded></item>"
+    )
 
 
 def news_feed(base: str, n: int, version: int, pages: list[str]) -> bytes:
     """Version v of a realistic news feed: items v .. v+49, newest first, built at v."""
     start = 1_700_000_000.0
     first = zlib.crc32(f"n{n}".encode())
-    body = "".join(news_item_xml(base, f"n{n}", k, pages[(first + k) % len(pages)],
-                                 start + 600 * k)
-                   for k in range(version + FEED_ITEMS - 1, version - 1, -1))
+    body = "".join(
+        news_item_xml(base, f"n{n}", k, pages[(first + k) % len(pages)], start + 600 * k)
+        for k in range(version + FEED_ITEMS - 1, version - 1, -1)
+    )
     built = formatdate(start + 600 * (version + FEED_ITEMS), usegmt=True)
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
-            'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:media="http://search.yahoo.com/mrss/"><channel>'
-            f"<title>News {n}</title><link>{base}/</link><description>bench news</description>"
-            f"<language>en</language><lastBuildDate>{built}</lastBuildDate><ttl>5</ttl>"
-            f"{body}</channel></rss>").encode()
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:media="http://search.yahoo.com/mrss/"><channel>'
+        f"<title>News {n}</title><link>{base}/</link><description>bench news</description>"
+        f"<language>en</language><lastBuildDate>{built}</lastBuildDate><ttl>5</ttl>"
+        f"{body}</channel></rss>"
+    ).encode()
 
 
 class Timed:
@@ -170,8 +188,9 @@ class App:
             return 200, {"Content-Type": "application/json"}, json.dumps(self.stats()).encode()
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
-    def feed(self, kind: str, n: int, base: str, inm: str | None
-             ) -> tuple[int, dict[str, str], bytes]:
+    def feed(
+        self, kind: str, n: int, base: str, inm: str | None
+    ) -> tuple[int, dict[str, str], bytes]:
         rss_type = {"Content-Type": "application/rss+xml"}
         if kind == "static":
             etag = f'"s{n}"'
@@ -185,14 +204,16 @@ class App:
             key = f"{base}/{kind[0]}{n}"
             version = self.versions[key] = self.versions.get(key, 0) + 1
             make = changing_feed if kind == "changing" else news_feed
-            return 200, {**rss_type, "ETag": f'"{kind[0]}{n}-{version}"'}, make(
-                base, n, version, self.pages)
+            return (
+                200,
+                {**rss_type, "ETag": f'"{kind[0]}{n}-{version}"'},
+                make(base, n, version, self.pages),
+            )
         if kind == "timed" and self.timed is not None:
             return self.timed_feed(n, base, inm)
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
-    def timed_feed(self, n: int, base: str, inm: str | None
-                   ) -> tuple[int, dict[str, str], bytes]:
+    def timed_feed(self, n: int, base: str, inm: str | None) -> tuple[int, dict[str, str], bytes]:
         assert self.timed is not None
         now = time.time()
         count = self.timed.visible(n, now)
@@ -203,12 +224,17 @@ class App:
         for k in ks:
             self.timed.first_served.setdefault(f"t{n}-{k}", now)
         items = [(k, self.timed.appeared(n, k)) for k in ks]
-        return 200, {"Content-Type": "application/rss+xml", "ETag": etag}, rss(
-            base, f"t{n}", items, self.pages)
+        return (
+            200,
+            {"Content-Type": "application/rss+xml", "ETag": etag},
+            rss(base, f"t{n}", items, self.pages),
+        )
 
     def stats(self) -> dict[str, object]:
         return {
-            "requests": self.requests, "cpu": time.process_time(), "statuses": self.statuses,
+            "requests": self.requests,
+            "cpu": time.process_time(),
+            "statuses": self.statuses,
             "first_served": self.timed.first_served if self.timed else {},
             "page_served": self.timed.page_served if self.timed else {},
         }
@@ -234,7 +260,7 @@ class Http(asyncio.Protocol):
                 if len(self.buffer) > 65536:
                     self.transport.close()
                 return
-            head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4:]
+            head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4 :]
             self.respond(head)
 
     def respond(self, head: str) -> None:
@@ -246,17 +272,22 @@ class Http(asyncio.Protocol):
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         self.app.requests += 1
-        status, extra, body = self.app.handle(path, headers.get("host", "127.0.0.1"),
-                                              headers.get("if-none-match"))
+        status, extra, body = self.app.handle(
+            path, headers.get("host", "127.0.0.1"), headers.get("if-none-match")
+        )
         self.app.statuses[status] = self.app.statuses.get(status, 0) + 1
-        out = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}",
-               *(f"{k}: {v}" for k, v in extra.items()), "", ""]
+        out = [
+            f"HTTP/1.1 {status} X",
+            f"Content-Length: {len(body)}",
+            *(f"{k}: {v}" for k, v in extra.items()),
+            "",
+            "",
+        ]
         self.transport.write("\r\n".join(out).encode("latin-1") + body)
 
 
 async def serve(args: argparse.Namespace) -> None:
-    timed = (Timed(args.timed_feeds, args.t0, args.gap, args.seed)
-             if args.timed_feeds else None)
+    timed = Timed(args.timed_feeds, args.t0, args.gap, args.seed) if args.timed_feeds else None
     app = App(Path(args.corpus) if args.corpus else None, timed)
     loop = asyncio.get_running_loop()
     servers = []

@@ -74,7 +74,12 @@ def instrument(timers: Timers, stack: ExitStack) -> None:
         *(
             (Registry, name, f"redis: Registry.{name}")
             for name in (
-                "state", "item_memory", "renew_and_classify", "mark_seen", "finish", "claim"
+                "state",
+                "item_memory",
+                "renew_and_classify",
+                "mark_seen",
+                "finish",
+                "claim",
             )
         ),
         (FeedMemory, "loads", "item memory: loads"),
@@ -169,14 +174,23 @@ def report(timers: Timers, cpu: float, polls: int, concurrency: int) -> str:
     parts = [(k, v) for k, v in ranked if k.startswith(PART)]
     ordered = top[:1] + parts + top[1:]  # the parse first, its parts under it
     rows = [
-        (stage, f"{1000 * seconds / polls:.2f}", f"{100 * seconds / cpu:.0f} %",
-         f"{timers.calls[stage] / polls:.1f}")
+        (
+            stage,
+            f"{1000 * seconds / polls:.2f}",
+            f"{100 * seconds / cpu:.0f} %",
+            f"{timers.calls[stage] / polls:.1f}",
+        )
         for stage, seconds in ordered
     ]
     covered = sum(v for stage, v in timers.seconds.items() if not stage.startswith(PART))
-    rows.append(("not in a stage: event loop, thread hand-offs, bookkeeping",
-                 f"{1000 * (cpu - covered) / polls:.2f}", f"{100 * (cpu - covered) / cpu:.0f} %",
-                 ""))
+    rows.append(
+        (
+            "not in a stage: event loop, thread hand-offs, bookkeeping",
+            f"{1000 * (cpu - covered) / polls:.2f}",
+            f"{100 * (cpu - covered) / cpu:.0f} %",
+            "",
+        )
+    )
     rows.append(("poll, whole process", f"{1000 * cpu / polls:.2f}", "100 %", ""))
     share = cpu / polls * 10_000 / 300
     return table(

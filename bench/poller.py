@@ -82,12 +82,18 @@ def register(registry: Registry, client: redis.Redis, urls: list[str], etags: li
 
 def poller_settings(env: dict[str, str]) -> Settings:
     """The settings the poller subprocess reads from ``env``."""
-    return Settings.model_validate({k.removeprefix("NEWSWIRE_").lower(): v
-                                    for k, v in env.items() if k.startswith("NEWSWIRE_")})
+    return Settings.model_validate(
+        {
+            k.removeprefix("NEWSWIRE_").lower(): v
+            for k, v in env.items()
+            if k.startswith("NEWSWIRE_")
+        }
+    )
 
 
-def mark_first_version_seen(registry: Registry, urls: list[str], pages: list[str], *,
-                            memory: bool, links: AddressGuard) -> None:
+def mark_first_version_seen(
+    registry: Registry, urls: list[str], pages: list[str], *, memory: bool, links: AddressGuard
+) -> None:
     """What a poll of version 0 of each news feed left: its seen-set and, with ``memory``,
     its item memory (``links``: the poller's link policy, part of every item's hash)."""
     for url in urls:
@@ -107,8 +113,10 @@ def plain_parse_cost(urls: list[str], pages: list[str]) -> dict[str, float]:
         base, n = url.split("/feed/")[0], int(url.rsplit("/", 1)[-1].removesuffix(".xml"))
         documents.append((url, news_feed(base, n, 1, pages)))
     out: dict[str, float] = {}
-    for name, parse in (("feedparser", lambda _url, doc: feedparser.parse(io.BytesIO(doc))),
-                        ("parse_feed", lambda url, doc: parse_feed(doc, url=url))):
+    for name, parse in (
+        ("feedparser", lambda _url, doc: feedparser.parse(io.BytesIO(doc))),
+        ("parse_feed", lambda url, doc: parse_feed(doc, url=url)),
+    ):
         rounds = []
         for _ in range(3):
             begin = time.process_time()
@@ -120,8 +128,14 @@ def plain_parse_cost(urls: list[str], pages: list[str]) -> dict[str, float]:
     return out
 
 
-def phase(client: redis.Redis, registry: Registry, urls: list[str], poller: Role,
-          origin: FastOrigin, redis_pid: int) -> dict[str, float]:
+def phase(
+    client: redis.Redis,
+    registry: Registry,
+    urls: list[str],
+    poller: Role,
+    origin: FastOrigin,
+    redis_pid: int,
+) -> dict[str, float]:
     """Make ``urls`` due now; wait until each is polled and rescheduled."""
     before = (poller.cpu(), cpu_seconds(origin.pid), cpu_seconds(redis_pid))
     requests = origin.stats()["requests"]
@@ -134,9 +148,14 @@ def phase(client: redis.Redis, registry: Registry, urls: list[str], poller: Role
     end = wait_until(done, timeout=60 + len(urls) / 20, what="every feed polled", interval=0.02)
     after = (poller.cpu(), cpu_seconds(origin.pid), cpu_seconds(redis_pid))
     polls = origin.stats()["requests"] - requests - 1  # minus the stats request itself
-    return {"polls": polls, "seconds": end - start, "cpu": after[0] - before[0],
-            "origin": after[1] - before[1], "redis": after[2] - before[2],
-            "rss": poller.rss()}
+    return {
+        "polls": polls,
+        "seconds": end - start,
+        "cpu": after[0] - before[0],
+        "origin": after[1] - before[1],
+        "redis": after[2] - before[2],
+        "rss": poller.rss(),
+    }
 
 
 def tick_cost(client: redis.Redis, settings: Settings, totals: list[int]) -> list[float]:
@@ -147,8 +166,10 @@ def tick_cost(client: redis.Redis, settings: Settings, totals: list[int]) -> lis
         client.delete(registry.schedule_key)
         pipe = client.pipeline(transaction=False)
         for start in range(0, total, 5000):
-            pipe.zadd(registry.schedule_key,
-                      {f"f{i}": FUTURE for i in range(start, min(total, start + 5000))})
+            pipe.zadd(
+                registry.schedule_key,
+                {f"f{i}": FUTURE for i in range(start, min(total, start + 5000))},
+            )
         pipe.execute()
         due = {f"f{i}": 0 for i in range(DUE_PER_TICK)}
         samples = []
@@ -163,8 +184,16 @@ def tick_cost(client: redis.Redis, settings: Settings, totals: list[int]) -> lis
     return out
 
 
-def run(*, feeds: int, changing: int, cold: int, first: int, totals: list[int],
-        profile: bool = False, documents: int = 30) -> str:
+def run(
+    *,
+    feeds: int,
+    changing: int,
+    cold: int,
+    first: int,
+    totals: list[int],
+    profile: bool = False,
+    documents: int = 30,
+) -> str:
     pages = page_names(PAGES)
     log_dir = Path(tempfile.mkdtemp(prefix="nw-bench-poller-"))
     with redis_server() as server, FastOrigin(hosts=HOSTS) as origin:
@@ -179,8 +208,13 @@ def run(*, feeds: int, changing: int, cold: int, first: int, totals: list[int],
         register(registry, client, static, [f'"s{i}"' for i in range(feeds)])
         register(registry, client, moving + unmemorised, [""] * (changing + cold))
         register(registry, client, fresh, [""] * first)
-        env = bench_env(server.url, poll_interval_min=600, poll_interval_default=600,
-                        poll_interval_max=3600, poll_tick=0.1)
+        env = bench_env(
+            server.url,
+            poll_interval_min=600,
+            poll_interval_default=600,
+            poll_interval_max=3600,
+            poll_tick=0.1,
+        )
         links = address_guard(poller_settings(env))
         mark_first_version_seen(registry, moving, pages, memory=True, links=links)
         mark_first_version_seen(registry, unmemorised, pages, memory=False, links=links)
@@ -188,92 +222,149 @@ def run(*, feeds: int, changing: int, cold: int, first: int, totals: list[int],
         with Role(["poller"], env, log_dir / "poller.log") as poller:
             time.sleep(3)  # imports and start-up are not polling
             phase(client, registry, static[:20], poller, origin, server.process.pid)  # warm
-            results["304"] = phase(client, registry, static[20:], poller, origin,
-                                   server.process.pid)
+            results["304"] = phase(
+                client, registry, static[20:], poller, origin, server.process.pid
+            )
             if profile:
                 with Spy(poller.pid, log_dir / "changed.spy") as spy:
-                    phase(client, registry, moving[: changing // 2], poller, origin,
-                          server.process.pid)
+                    phase(
+                        client,
+                        registry,
+                        moving[: changing // 2],
+                        poller,
+                        origin,
+                        server.process.pid,
+                    )
                 print("py-spy, poller, changed feeds:\n" + spy.top(40, skip=SKIP), flush=True)
-                moving = moving[changing // 2:]
+                moving = moving[changing // 2 :]
             # warm: the first enqueue in the process and in each thread sets up the producer
             warm = min(20, len(moving) // 4)
             phase(client, registry, moving[:warm], poller, origin, server.process.pid)
-            results["changed"] = phase(client, registry, moving[warm:], poller, origin,
-                                       server.process.pid)
-            results["cold"] = phase(client, registry, unmemorised, poller, origin,
-                                    server.process.pid)
-            results["first"] = phase(client, registry, fresh, poller, origin,
-                                     server.process.pid)
+            results["changed"] = phase(
+                client, registry, moving[warm:], poller, origin, server.process.pid
+            )
+            results["cold"] = phase(
+                client, registry, unmemorised, poller, origin, server.process.pid
+            )
+            results["first"] = phase(client, registry, fresh, poller, origin, server.process.pid)
         plain = plain_parse_cost(moving[:documents], pages)
         ticks = tick_cost(client, settings, totals)
         client.close()
     return report(results, plain, totals, ticks)
 
 
-def report(results: dict[str, dict[str, float]], plain: dict[str, float], totals: list[int],
-           ticks: list[float]) -> str:
+def report(
+    results: dict[str, dict[str, float]],
+    plain: dict[str, float],
+    totals: list[int],
+    ticks: list[float],
+) -> str:
     rows: list[list[object]] = []
-    labels = {"304": "feed answers 304 Not Modified",
-              "changed": "changed news feed, 1 new item",
-              "cold": "changed news feed, no item memory",
-              "first": "first poll: 50 new items (50 tasks)"}
+    labels = {
+        "304": "feed answers 304 Not Modified",
+        "changed": "changed news feed, 1 new item",
+        "cold": "changed news feed, no item memory",
+        "first": "first poll: 50 new items (50 tasks)",
+    }
     for key, label in labels.items():
         r = results[key]
         per = r["cpu"] / r["polls"]
-        rows.append([label, int(r["polls"]), r["polls"] / r["seconds"], 1000 * per,
-                     per / plain["feedparser"], 0.5 * 300 / per,
-                     1000 * r["origin"] / r["polls"], 1000 * r["redis"] / r["polls"],
-                     mib(r["rss"])])
+        rows.append(
+            [
+                label,
+                int(r["polls"]),
+                r["polls"] / r["seconds"],
+                1000 * per,
+                per / plain["feedparser"],
+                0.5 * 300 / per,
+                1000 * r["origin"] / r["polls"],
+                1000 * r["redis"] / r["polls"],
+                mib(r["rss"]),
+            ]
+        )
     first = table(
         "Poller: one process, 64 local hosts",
-        ["phase", "polls", "polls/s", "poller CPU ms/poll", "÷ plain feedparser.parse",
-         "feeds per 5 min on half a core", "origin CPU ms/req", "redis CPU ms/poll",
-         "poller PSS MiB"], rows,
-        "feeds per 5 min on half a core = 0.5 core x 300 s ÷ CPU per poll")
+        [
+            "phase",
+            "polls",
+            "polls/s",
+            "poller CPU ms/poll",
+            "÷ plain feedparser.parse",
+            "feeds per 5 min on half a core",
+            "origin CPU ms/req",
+            "redis CPU ms/poll",
+            "poller PSS MiB",
+        ],
+        rows,
+        "feeds per 5 min on half a core = 0.5 core x 300 s ÷ CPU per poll",
+    )
     side = table(
         f"Side by side, this run: parsing one changed news feed document "
         f"({plain['bytes'] / 1024:.0f} KB, 50 items)",
         ["what", "CPU ms/document"],
-        [["plain feedparser.parse (defaults)", 1000 * plain["feedparser"]],
-         ["newswire parse_feed, whole document", 1000 * plain["parse_feed"]],
-         ["newswire changed poll, whole poller (fetch, parse, Redis, enqueue)",
-          1000 * results["changed"]["cpu"] / results["changed"]["polls"]]], "")
+        [
+            ["plain feedparser.parse (defaults)", 1000 * plain["feedparser"]],
+            ["newswire parse_feed, whole document", 1000 * plain["parse_feed"]],
+            [
+                "newswire changed poll, whole poller (fetch, parse, Redis, enqueue)",
+                1000 * results["changed"]["cpu"] / results["changed"]["polls"],
+            ],
+        ],
+        "",
+    )
     tick_rows: list[list[object]] = [
         [f"{total:,}", DUE_PER_TICK, 1000 * seconds, seconds / ticks[0]]
-        for total, seconds in zip(totals, ticks, strict=True)]
-    second = table("Scheduling tick (Registry.claim_due) against registered feeds",
-                   ["registered feeds", "due", "ms per tick", "vs smallest"], tick_rows,
-                   f"{totals[-1]:,} ÷ {totals[0]:,} registered: "
-                   f"{ticks[-1] / ticks[0]:.2f}x the tick cost (flat = grows with due feeds only)")
+        for total, seconds in zip(totals, ticks, strict=True)
+    ]
+    second = table(
+        "Scheduling tick (Registry.claim_due) against registered feeds",
+        ["registered feeds", "due", "ms per tick", "vs smallest"],
+        tick_rows,
+        f"{totals[-1]:,} ÷ {totals[0]:,} registered: "
+        f"{ticks[-1] / ticks[0]:.2f}x the tick cost (flat = grows with due feeds only)",
+    )
     changed = results["changed"]["cpu"] / results["changed"]["polls"]
     share = 10_000 / 300 * changed
-    return (f"{first}\n\n{side}\n\n{second}\n"
-            f"HEADLINE changed poll ÷ plain feedparser.parse: {changed / plain['feedparser']:.3f} "
-            f"(target ≤ 0.35)\n"
-            f"HEADLINE 10,000 feeds every 5 min, every poll a changed feed: "
-            f"{100 * share:.0f} % of one core (target ≤ 25 %)")
+    return (
+        f"{first}\n\n{side}\n\n{second}\n"
+        f"HEADLINE changed poll ÷ plain feedparser.parse: {changed / plain['feedparser']:.3f} "
+        f"(target ≤ 0.35)\n"
+        f"HEADLINE 10,000 feeds every 5 min, every poll a changed feed: "
+        f"{100 * share:.0f} % of one core (target ≤ 25 %)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--feeds", type=int, default=3000, help="feeds answering 304")
     parser.add_argument("--changing", type=int, default=1000, help="news feeds that change")
-    parser.add_argument("--cold", type=int, default=100,
-                        help="changing news feeds without an item memory")
+    parser.add_argument(
+        "--cold", type=int, default=100, help="changing news feeds without an item memory"
+    )
     parser.add_argument("--first", type=int, default=100, help="feeds polled the first time")
     parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--profile", action="store_true",
-                        help="py-spy the poller over half of the changed feeds first")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the poller over half of the changed feeds first",
+    )
     args = parser.parse_args()
     totals = [1000, 10_000, 50_000]
     if args.smoke:
         args.feeds, args.changing, args.cold, args.first = 120, 40, 5, 10
         totals = [1000, 5000]
-    print(run(feeds=args.feeds, changing=args.changing, cold=args.cold, first=args.first,
-              totals=totals, documents=5 if args.smoke else 30,
-              profile=args.profile),
-          flush=True)
+    print(
+        run(
+            feeds=args.feeds,
+            changing=args.changing,
+            cold=args.cold,
+            first=args.first,
+            totals=totals,
+            documents=5 if args.smoke else 30,
+            profile=args.profile,
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -71,19 +71,28 @@ class RssSampler:
         self._thread.join()
 
 
-def drain(client: redis.Redis, enqueuer: Enqueuer, urls: list[str], role: Role,
-          stream: str) -> dict[str, Any]:
+def drain(
+    client: redis.Redis, enqueuer: Enqueuer, urls: list[str], role: Role, stream: str
+) -> dict[str, Any]:
     since = int(time.time() * 1000)
     cpu0, start, ticks0 = role.cpu(), time.time(), machine_ticks()
     for url in urls:
         enqueuer.enqueue(url, "http://127.0.0.1/feed.xml", None)
-    end = wait_until(lambda: drained(client), timeout=120 + len(urls), what="queue drained",
-                     interval=0.05)
+    end = wait_until(
+        lambda: drained(client), timeout=120 + len(urls), what="queue drained", interval=0.05
+    )
     busy, total = (b - a for a, b in zip(ticks0, machine_ticks(), strict=True))
-    times = [int(i.decode().split("-")[0]) / 1000 for i, _f in
-             client.xrange(stream, min=f"{since}-0")]
-    return {"n": len(urls), "seconds": end - start, "cpu": role.cpu() - cpu0, "times": times,
-            "start": start, "busy": busy / max(total, 1)}
+    times = [
+        int(i.decode().split("-")[0]) / 1000 for i, _f in client.xrange(stream, min=f"{since}-0")
+    ]
+    return {
+        "n": len(urls),
+        "seconds": end - start,
+        "cpu": role.cpu() - cpu0,
+        "times": times,
+        "start": start,
+        "busy": busy / max(total, 1),
+    }
 
 
 _BARE_PAGES: list[Page] = []  # inherited by the forked processes of bare_two_processes
@@ -112,7 +121,7 @@ def quarters(result: dict[str, Any]) -> list[float]:
     size = len(times) // 4
     previous = result["start"]
     for q in range(4):
-        chunk = times[q * size:(q + 1) * size]
+        chunk = times[q * size : (q + 1) * size]
         out.append(len(chunk) / max(chunk[-1] - previous, 1e-6))
         previous = chunk[-1]
     return out
@@ -131,49 +140,85 @@ def run(*, tasks: int, backlog: int) -> str:
         enqueuer = Enqueuer(settings)
 
         def urls(key: str, n: int) -> list[str]:
-            return [f"{origin.base()}/page/{key}{i}/{pages[i % len(pages)].name}"
-                    for i in range(n)]
+            return [f"{origin.base()}/page/{key}{i}/{pages[i % len(pages)].name}" for i in range(n)]
 
         plan = [(1, [("c1", tasks)]), (2, [("c2", tasks), ("big", backlog)]), (3, [("c3", tasks)])]
         for concurrency, runs in plan:
             with worker(env, concurrency, log_dir) as role:
                 sampler = RssSampler(role)
-                drain(client, enqueuer, urls(f"warm{concurrency}-", 2 * concurrency), role,
-                      settings.articles_stream)
+                drain(
+                    client,
+                    enqueuer,
+                    urls(f"warm{concurrency}-", 2 * concurrency),
+                    role,
+                    settings.articles_stream,
+                )
                 for key, n in runs:
-                    results[key] = drain(client, enqueuer, urls(f"{key}-", n), role,
-                                         settings.articles_stream)
+                    results[key] = drain(
+                        client, enqueuer, urls(f"{key}-", n), role, settings.articles_stream
+                    )
                     results[key]["rss"] = max(sampler.peak, role.rss())  # after the timing
                 sampler.close()
         enqueuer.close()
         client.close()
     bare.append(bare_two_processes(pages, tasks))
-    for key, label in (("c1", "1 worker process (-c 1)"), ("c2", "2 worker processes (-c 2)"),
-                       ("big", f"2 processes, backlog of {backlog}"),
-                       ("c3", "3 worker processes (-c 3) on the 2 cores")):
+    for key, label in (
+        ("c1", "1 worker process (-c 1)"),
+        ("c2", "2 worker processes (-c 2)"),
+        ("big", f"2 processes, backlog of {backlog}"),
+        ("c3", "3 worker processes (-c 3) on the 2 cores"),
+    ):
         r = results[key]
         rate = r["n"] / r["seconds"]
-        rows.append([label, r["n"], rate, rate / (results["c1"]["n"] / results["c1"]["seconds"]),
-                     1000 * r["cpu"] / r["n"], f"{100 * r['busy']:.0f} %", mib(r["rss"])])
+        rows.append(
+            [
+                label,
+                r["n"],
+                rate,
+                rate / (results["c1"]["n"] / results["c1"]["seconds"]),
+                1000 * r["cpu"] / r["n"],
+                f"{100 * r['busy']:.0f} %",
+                mib(r["rss"]),
+            ]
+        )
     quarter = quarters(results["big"])
-    rows.append([f"  backlog of {backlog}, per quarter (articles/s)",
-                 " / ".join(f"{q:.1f}" for q in quarter), "", "", "", "", ""])
+    rows.append(
+        [
+            f"  backlog of {backlog}, per quarter (articles/s)",
+            " / ".join(f"{q:.1f}" for q in quarter),
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    )
     ratio = (results["c2"]["n"] / results["c2"]["seconds"]) / (
-        results["c1"]["n"] / results["c1"]["seconds"])
+        results["c1"]["n"] / results["c1"]["seconds"]
+    )
     held = (min(quarter) / max(quarter)) if quarter else 0.0
     c2_rate = results["c2"]["n"] / results["c2"]["seconds"]
     c3_rate = results["c3"]["n"] / results["c3"]["seconds"]
     return table(
         "Scaling: worker processes on 2 cores (corpus pages, distinct URLs)",
-        ["run", "tasks", "articles/s", "vs 1 process", "worker CPU ms/task", "machine busy",
-         "peak PSS MiB"],
+        [
+            "run",
+            "tasks",
+            "articles/s",
+            "vs 1 process",
+            "worker CPU ms/task",
+            "machine busy",
+            "peak PSS MiB",
+        ],
         rows,
         f"slowest ÷ fastest quarter of the backlog: {held:.2f}",
-    ) + (f"\nbare trafilatura (defaults) in 2 processes, same pages: "
-         f"{' / '.join(f'{rate:.1f}' for rate in bare)} pages/s (before / after the workers); "
-         f"2 worker processes ÷ that: {c2_rate / (sum(bare) / len(bare)):.2f} (target ≥ 0.90); "
-         f"3 worker processes on the 2 cores ÷ that: {c3_rate / (sum(bare) / len(bare)):.2f}"
-         f"\nHEADLINE 2 worker processes ÷ 1, articles/s: {ratio:.2f} (2 cores; ideal 2.0)")
+    ) + (
+        f"\nbare trafilatura (defaults) in 2 processes, same pages: "
+        f"{' / '.join(f'{rate:.1f}' for rate in bare)} pages/s (before / after the workers); "
+        f"2 worker processes ÷ that: {c2_rate / (sum(bare) / len(bare)):.2f} (target ≥ 0.90); "
+        f"3 worker processes on the 2 cores ÷ that: {c3_rate / (sum(bare) / len(bare)):.2f}"
+        f"\nHEADLINE 2 worker processes ÷ 1, articles/s: {ratio:.2f} (2 cores; ideal 2.0)"
+    )
 
 
 def main() -> None:

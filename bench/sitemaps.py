@@ -64,9 +64,18 @@ def serve(root: Path, port: int) -> subprocess.Popen[bytes]:
     for path in root.glob("*.xml"):  # the port is known now
         path.write_text(path.read_text().replace("{port}", str(port)))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(root)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(root),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import urllib.request
 
@@ -97,8 +106,9 @@ async def poll_case(url: str, redis_url: str, repeat: int) -> dict[str, float]:
     cpu: list[float] = []
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     async with AsyncFetcher(settings) as fetcher:
-        poller = Poller(settings, registry, Streams(client, settings), fetcher,
-                        lambda u, _f, _e: sent.append(u))
+        poller = Poller(
+            settings, registry, Streams(client, settings), fetcher, lambda u, _f, _e: sent.append(u)
+        )
         for _ in range(repeat):
             registry.remove(url)
             registry.add(url, None, now=0)
@@ -124,9 +134,23 @@ def measure(case: str, port: int, redis_url: str, repeat: int, *, fresh: bool) -
         url = f"http://127.0.0.1:{port}/{case}.xml"
         return asyncio.run(poll_case(url, redis_url, repeat))
     out = subprocess.run(
-        [sys.executable, "-m", "bench.sitemaps", "--child", case, "--port", str(port),
-         "--redis", redis_url, "--repeat", str(repeat)],
-        cwd=REPO, check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "bench.sitemaps",
+            "--child",
+            case,
+            "--port",
+            str(port),
+            "--redis",
+            redis_url,
+            "--repeat",
+            str(repeat),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 

@@ -77,11 +77,16 @@ def one_run(push: bool, *, items: int, gap: float, interval: float) -> list[floa
         Registry(client, settings).add(topic, None, now=0)
         appeared: dict[str, float] = {}
         with worker(env, 1, log_dir), Role(["poller"], env, log_dir / "poller.log"):
-            wait_until(lambda: client.xlen(settings.articles_stream) >= HISTORY, timeout=120,
-                       what="the history on the stream", interval=0.1)
+            wait_until(
+                lambda: client.xlen(settings.articles_stream) >= HISTORY,
+                timeout=120,
+                what="the history on the stream",
+                interval=0.1,
+            )
             if push:
-                wait_until(lambda: hub.verified(topic) > 0, timeout=60, what="subscription",
-                           interval=0.1)
+                wait_until(
+                    lambda: hub.verified(topic) > 0, timeout=60, what="subscription", interval=0.1
+                )
             for k in range(items):
                 i = HISTORY + k
                 origin.add(f"/news/{i}", article_html(i, base=base))
@@ -91,8 +96,12 @@ def one_run(push: bool, *, items: int, gap: float, interval: float) -> list[floa
                 if push:
                     hub.publish(topic, body)
                 time.sleep(gap)  # pacing of the publisher, not synchronisation
-            wait_until(lambda: client.xlen(settings.articles_stream) >= HISTORY + items,
-                       timeout=interval * 3 + 60, what="every item on the stream", interval=0.1)
+            wait_until(
+                lambda: client.xlen(settings.articles_stream) >= HISTORY + items,
+                timeout=interval * 3 + 60,
+                what="every item on the stream",
+                interval=0.1,
+            )
         latencies = []
         for entry_id, fields in client.xrange(settings.articles_stream):
             url = json.loads(fields["data"])["url"]
