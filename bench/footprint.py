@@ -37,7 +37,13 @@ from bench.common import (
     worker,
 )
 from bench.origin import page_names
-from bench.poller import mark_first_version_seen, phase, poller_settings, register
+from bench.poller import (
+    mark_first_version_seen,
+    phase,
+    poller_env,
+    poller_settings,
+    register,
+)
 from service.fetching.client import address_guard
 from service.queue import Enqueuer
 from service.registry import Registry
@@ -88,13 +94,7 @@ def poller_memory(rounds: int, feeds: int) -> list[tuple[str, int, int]]:
         moving = [f"{origin.base(i)}/feed/news/{i}.xml" for i in range(feeds // 4)]
         register(registry, client, static, [f'"s{i}"' for i in range(feeds)])
         register(registry, client, moving, [""] * len(moving))
-        env = bench_env(
-            server.url,
-            poll_interval_min=600,
-            poll_interval_default=600,
-            poll_interval_max=3600,
-            poll_tick=0.1,
-        )
+        env = poller_env(server.url)
         links = address_guard(poller_settings(env))
         mark_first_version_seen(registry, moving, page_names(PAGES), memory=True, links=links)
         with Role(["poller"], env, Path(tempfile.mkdtemp()) / "poller.log") as poller:

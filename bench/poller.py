@@ -80,6 +80,18 @@ def register(registry: Registry, client: redis.Redis, urls: list[str], etags: li
     pipe.execute()
 
 
+def poller_env(redis_url: str) -> dict[str, str]:
+    """The poller subprocess's environment: feeds polled once per phase (due again after
+    10 minutes at the soonest, longer than any phase), a fast tick."""
+    return bench_env(
+        redis_url,
+        poll_interval_min=600,
+        poll_interval_default=600,
+        poll_interval_max=3600,
+        poll_tick=0.1,
+    )
+
+
 def poller_settings(env: dict[str, str]) -> Settings:
     """The settings the poller subprocess reads from ``env``."""
     return Settings.model_validate(
@@ -208,13 +220,7 @@ def run(
         register(registry, client, static, [f'"s{i}"' for i in range(feeds)])
         register(registry, client, moving + unmemorised, [""] * (changing + cold))
         register(registry, client, fresh, [""] * first)
-        env = bench_env(
-            server.url,
-            poll_interval_min=600,
-            poll_interval_default=600,
-            poll_interval_max=3600,
-            poll_tick=0.1,
-        )
+        env = poller_env(server.url)
         links = address_guard(poller_settings(env))
         mark_first_version_seen(registry, moving, pages, memory=True, links=links)
         mark_first_version_seen(registry, unmemorised, pages, memory=False, links=links)
