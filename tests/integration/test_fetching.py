@@ -4,10 +4,12 @@ sync ``Fetcher`` and the ``AsyncFetcher``. Nothing here touches the internet."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import itertools
 import socket
 import struct
+import threading
 import time
 import tracemalloc
 import zlib
@@ -393,6 +395,62 @@ def test_gzip_bomb_is_refused_fast_in_bounded_memory(
     assert "after decompression" in error.detail
     assert took < 2.0
     assert peak < 50_000_000
+
+
+@pytest.fixture
+def raw_head_server() -> Iterator[Callable[[Callable[[socket.socket], None]], str]]:
+    """``serve(write)``: a URL whose server reads the request, sends a status line and lets
+    ``write(sock)`` send the rest (headers a real HTTP server would never send)."""
+    sockets: list[socket.socket] = []
+
+    def serve(write: Callable[[socket.socket], None]) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        sockets.append(listener)
+
+        def run() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    conn, _ = listener.accept()
+                    with conn, contextlib.suppress(OSError):
+                        conn.recv(65536)
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n")
+                        write(conn)
+
+        threading.Thread(target=run, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+
+    yield serve
+    for listener in sockets:
+        listener.close()
+
+
+def _long_header(conn: socket.socket) -> None:
+    conn.sendall(b"X-Long: " + b"a" * 2_000_000 + b"\r\n\r\n")
+
+
+def _endless_headers(conn: socket.socket) -> None:
+    lines = b"".join(b"X-%d: v\r\n" % i for i in range(1000))
+    for _ in range(20_000):  # 200 MB of headers if the client kept reading
+        conn.sendall(lines)
+
+
+@pytest.mark.parametrize("write", [_long_header, _endless_headers], ids=["2MB-line", "endless"])
+def test_oversized_response_headers_are_refused_fast_in_bounded_memory(
+    raw_head_server: Callable[[Callable[[socket.socket], None]], str],
+    fetch: FetchFn,
+    write: Callable[[socket.socket], None],
+) -> None:
+    url = raw_head_server(write)
+    tracemalloc.start()
+    try:
+        error, took = refused(fetch, url)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(error, TransientError)
+    assert error.reason is Reason.CONNECTION
+    assert took < 2.0
+    assert peak < 20_000_000
 
 
 def test_deflate_bomb_in_a_feed(origin: Origin, fetch: FetchFn, settings: Settings) -> None:
