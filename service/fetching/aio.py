@@ -126,8 +126,8 @@ def joined_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def hop_timeout(deadline: Deadline, connect_timeout: float) -> aiohttp.ClientTimeout:
     """One request's timeouts: connecting within ``connect_timeout``, everything within
     what is left of the fetch's deadline."""
-    left = max(deadline.remaining(), 0.001)
-    return aiohttp.ClientTimeout(total=left, sock_connect=min(connect_timeout, left))
+    left, connect = deadline.hop_timeouts(connect_timeout)
+    return aiohttp.ClientTimeout(total=left, sock_connect=connect)
 
 
 async def read_chunk(content: aiohttp.StreamReader, deadline: Deadline) -> bytes:

@@ -207,8 +207,8 @@ def build_request(
     settings: Settings, plan: FetchPlan, url: str, deadline: Deadline
 ) -> httpx.Request:
     """The GET of one hop, its timeouts clamped to what is left of the deadline."""
-    left = max(deadline.remaining(), 0.001)
-    timeout = httpx.Timeout(left, connect=min(settings.connect_timeout, left))
+    left, connect = deadline.hop_timeouts(settings.connect_timeout)
+    timeout = httpx.Timeout(left, connect=connect)
     return httpx.Request(
         "GET", url, headers=plan.headers, extensions={"timeout": timeout.as_dict()}
     )

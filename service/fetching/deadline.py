@@ -61,6 +61,12 @@ class Deadline:
             left = min(left, max(check_at - self._clock(), RATE_CHECK_MIN))
         return left if timeout is None else min(timeout, left)
 
+    def hop_timeouts(self, connect_timeout: float) -> tuple[float, float]:
+        """(total, connect) seconds for one request of the fetch: what is left of the
+        deadline (at least 1 ms), and connecting within ``connect_timeout`` of that."""
+        left = max(self.remaining(), 0.001)
+        return left, min(connect_timeout, left)
+
     # --- minimum rate ---------------------------------------------------------------
     def start_response(self) -> None:
         """A new request (redirect hop): its rate is measured from its own first byte."""

@@ -84,7 +84,6 @@ def permitted_addresses(guard: AddressGuard, host: str, infos: AddrInfo) -> list
     return seen[:MAX_ADDRESSES_TRIED]
 
 
-# --- sync ---------------------------------------------------------------------------
 class DeadlineStream(httpcore.NetworkStream):
     """A network stream whose operations never outlive the current fetch deadline."""
 
