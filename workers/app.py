@@ -12,9 +12,11 @@ from celery import Celery
 
 from service.queue import broker_config
 from service.settings import Settings
+from workers import kombu_guard
 
 
 def create_app(settings: Settings) -> Celery:
+    kombu_guard.install()  # a worker that loses Redis must reconnect, not exit
     app = Celery("newswire", set_as_current=True)
     app.conf.update(broker_config(settings))  # broker, queues, transport options (shared)
     app.conf.update(
